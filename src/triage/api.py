@@ -1,0 +1,129 @@
+"""The library's entry points: train a model, load one, or get the default model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from triage import config
+from triage.errors import ModelError, TriageError
+from triage.labels import load_labels, labels_digest
+from triage.model import Evaluation, Model, ModelSettings, cross_validate, fit, label_counts
+
+Note = Callable[[str], None]
+
+
+def train(
+    labels_dir: str | Path | None = None,
+    *,
+    settings: ModelSettings | None = None,
+    evaluate: bool = True,
+) -> tuple[Model, Evaluation | None]:
+    """Train a model on every label under ``labels_dir``.
+
+    Parameters
+    ----------
+    labels_dir
+        Folder of label files; the project's ``labels/`` by default.
+    settings
+        Pipeline settings; the shipped defaults if omitted.
+    evaluate
+        Also run leave-one-article-out cross-validation and store its figures
+        in the model's metadata.
+
+    Returns
+    -------
+    tuple
+        The fitted model and the cross-validation figures (``None`` when not
+        evaluated or when there is only one labelled article).
+
+    Raises
+    ------
+    LabelError
+        The labels are missing or invalid.
+    """
+    labels_dir = Path(labels_dir) if labels_dir is not None else config.labels_dir()
+    settings = settings or ModelSettings()
+    articles = load_labels(labels_dir)
+    evaluation = None
+    if evaluate and sum(1 for a in articles if a.labels) >= 2:
+        evaluation, _ = cross_validate(articles, settings)
+    pipeline = fit(articles, settings)
+    metadata = {
+        "labels": [str(c) for c in pipeline.classes_],
+        "label_counts": label_counts(articles),
+        "n_articles": sum(1 for a in articles if a.labels),
+        "labels_dir": str(labels_dir.resolve()),
+        "labels_sha256": labels_digest(articles),
+        "settings": asdict(settings),
+        "cross_validation": evaluation.as_dict() if evaluation else None,
+    }
+    return Model(pipeline=pipeline, metadata=metadata), evaluation
+
+
+def load_model(
+    path: str | Path | None = None, *, force: bool = False, note: Note | None = None
+) -> Model:
+    """Load a model file, or the project's default model.
+
+    Parameters
+    ----------
+    path
+        A model file. When omitted, ``models/triage.joblib`` is used, and built
+        from the shipped labels (then cached there) if it does not exist yet or
+        was built automatically from labels that have changed since.
+    force
+        Load a model saved by another scikit-learn version.
+    note
+        Called with a one-line message when the default model is (re)built.
+
+    Raises
+    ------
+    ModelError
+        An explicit ``path`` is missing or not a usable model.
+    """
+    from triage.persist import load_model_file
+
+    if path is not None:
+        return load_model_file(path, force=force)
+    return _default_model(note or (lambda message: None))
+
+
+def _default_model(note: Note) -> Model:
+    from triage.persist import load_model_file, save_model
+
+    path = config.default_model_path()
+    labels_dir = config.labels_dir()
+    reason = f"no model at {path}"
+    if path.is_file():
+        try:
+            model = load_model_file(path)
+        except ModelError as exc:
+            reason = str(exc).split(";")[0]
+        else:
+            if not _is_stale(model, labels_dir):
+                return model
+            if not model.metadata.get("auto_built"):
+                note(f"labels in {labels_dir} changed since {path} was trained; run 'triage train'")
+                return model
+            reason = f"labels in {labels_dir} changed since {path} was built"
+    note(f"{reason}: building the default model from {labels_dir} (about a second)")
+    model, _ = train(labels_dir, evaluate=False)
+    model.metadata["auto_built"] = True
+    try:
+        save_model(model, path)
+    except ModelError as exc:
+        note(f"could not cache the default model: {exc}")
+    return model
+
+
+def _is_stale(model: Model, labels_dir: Path) -> bool:
+    """True when the model was trained on ``labels_dir`` and those labels changed since."""
+    if model.metadata.get("labels_dir") != str(labels_dir.resolve()):
+        return False
+    try:
+        current = labels_digest(load_labels(labels_dir))
+    except TriageError:  # invalid labels: keep the working model rather than fail here
+        return False
+    return current != model.metadata.get("labels_sha256")

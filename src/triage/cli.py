@@ -1,0 +1,305 @@
+"""The ``triage`` command: parse options, call the library, render, map errors to exit codes.
+
+scikit-learn, joblib and pandas are imported inside the commands that need them,
+so ``triage --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import click
+import typer
+
+from triage import __version__, config
+from triage.errors import InputError, TriageError, UsageError
+
+if TYPE_CHECKING:
+    from triage.model import ClassifiedParagraph
+
+app = typer.Typer(
+    name="triage",
+    help="Label the paragraphs of incident reports: attack, state_response, social_context, boilerplate.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+LABEL_STYLES = {
+    "attack": "bold red",
+    "state_response": "bold blue",
+    "social_context": "green",
+    "boilerplate": "dim",
+    config.UNCERTAIN: "yellow",
+}
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _note(message: str) -> None:
+    _err(f"Note: {message}")
+
+
+def _user_errors(command):
+    """Turn a :class:`TriageError` into ``Error: ...`` on stderr and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TriageError as exc:
+            _err(f"Error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"triage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Label the paragraphs of incident reports: attack, state_response, social_context, boilerplate."""
+
+
+@app.command()
+@_user_errors
+def train(
+    labels: Optional[Path] = typer.Option(
+        None, "--labels", help="Folder of label files. [default: the project's labels/]"
+    ),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Where to write the model. [default: models/triage.joblib]"
+    ),
+    no_eval: bool = typer.Option(
+        False, "--no-eval", help="Skip the leave-one-article-out cross-validation."
+    ),
+) -> None:
+    """Train the model on all labels, report leave-one-article-out figures, save it.
+
+    Example: triage train --labels labels/ --model models/triage.joblib
+    """
+    from triage.api import train as train_model
+    from triage.persist import save_model
+    from triage.report import format_evaluation
+
+    model_path = model or config.default_model_path()
+    fitted, evaluation = train_model(labels, evaluate=not no_eval)
+    if evaluation is not None:
+        typer.echo(format_evaluation(evaluation.as_dict(), title="Leave-one-article-out cross-validation"))
+        typer.echo("")
+    counts = ", ".join(f"{k} {v}" for k, v in fitted.metadata["label_counts"].items())
+    typer.echo(f"Trained on {fitted.metadata['n_articles']} articles: {counts}")
+    save_model(fitted, model_path)
+    typer.echo(f"Saved {model_path}")
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
+    text = "text"
+
+
+def _label_set(value: Optional[str], option: str) -> set[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in config.LABELS and n != config.UNCERTAIN]
+    if unknown or not names:
+        raise UsageError(
+            f"{option}: unknown label {unknown[0] if unknown else value!r}; "
+            f"expected comma-separated names from {', '.join(config.LABELS)}"
+        )
+    return set(names)
+
+
+def _inputs(paths: list[str]) -> Iterator[str]:
+    """Expand the command's paths: ``-`` for stdin, a folder to its ``*.txt`` files."""
+    for given in paths:
+        if given == "-":
+            yield given
+            continue
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(path.glob("*.txt"))
+            if not files:
+                raise InputError(f"{given}: folder has no .txt files; give article files or another folder")
+            yield from (str(f) for f in files)
+        else:
+            yield given
+
+
+def _read(source: str) -> str:
+    from triage.text import decode_bytes, read_text
+
+    if source == "-":
+        return decode_bytes(sys.stdin.buffer.read(), source="<stdin>")
+    return read_text(source)
+
+
+class _Writer:
+    """Render classified paragraphs in one of the output formats, file after file."""
+
+    def __init__(self, fmt: OutputFormat, labels: list[str], many_sources: bool):
+        self.fmt = fmt
+        self.labels = labels
+        self.many_sources = many_sources
+        self.out = sys.stdout
+        self.csv = None
+        self.table_rows: list[tuple[str, ClassifiedParagraph]] = []
+
+    def write(self, source: str, paragraphs: list[ClassifiedParagraph]) -> None:
+        if self.fmt is OutputFormat.text:
+            for p in paragraphs:
+                self.out.write(p.text + "\n")
+        elif self.fmt is OutputFormat.jsonl:
+            for p in paragraphs:
+                record = {
+                    "source": source,
+                    "index": p.index,
+                    "start": p.start,
+                    "end": p.end,
+                    "label": p.label,
+                    "score": round(p.score, 6),
+                    "scores": {k: round(v, 6) for k, v in p.scores.items()},
+                    "text": p.text,
+                }
+                self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        elif self.fmt is OutputFormat.csv:
+            if self.csv is None:
+                self.csv = csv.writer(self.out, lineterminator="\n")
+                self.csv.writerow(
+                    ["source", "index", "start", "end", "label", "score"]
+                    + [f"score_{label}" for label in self.labels]
+                    + ["text"]
+                )
+            for p in paragraphs:
+                self.csv.writerow(
+                    [source, p.index, p.start, p.end, p.label, f"{p.score:.6f}"]
+                    + [f"{p.scores.get(label, 0.0):.6f}" for label in self.labels]
+                    + [p.text]
+                )
+        else:
+            self.table_rows.extend((source, p) for p in paragraphs)
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.fmt is not OutputFormat.table or not self.table_rows:
+            return
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_header=True, header_style="bold", expand=True, box=None)
+        if self.many_sources:
+            table.add_column("source", overflow="fold", max_width=24)
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("label", no_wrap=True)
+        table.add_column("score", justify="right", no_wrap=True)
+        table.add_column("text", overflow="ellipsis", no_wrap=True, ratio=1)
+        for source, p in self.table_rows:
+            style = LABEL_STYLES.get(p.label, "")
+            cells = [str(p.index), Text(p.label, style=style), f"{p.score:.2f}", Text(p.text, style="dim" if p.label == "boilerplate" else "")]
+            table.add_row(*([Path(source).name] if self.many_sources else []), *cells)
+        Console().print(table)
+
+
+@app.command()
+@_user_errors
+def classify(
+    paths: list[str] = typer.Argument(
+        ..., help="Article files (.txt), folders of them, or - for standard input."
+    ),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Model file. [default: models/triage.joblib, built from labels/ if absent]"
+    ),
+    output_format: Optional[OutputFormat] = typer.Option(
+        None, "--format", help="table, jsonl, csv or text. [default: table on a terminal, else jsonl]"
+    ),
+    drop: Optional[str] = typer.Option(
+        None, "--drop", help="Comma-separated labels to leave out, e.g. boilerplate."
+    ),
+    keep: Optional[str] = typer.Option(
+        None, "--keep", help="Comma-separated labels to keep; the rest are left out."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Load a model saved by another scikit-learn version anyway."
+    ),
+) -> None:
+    """Label every paragraph of the given articles with a type and a score.
+
+    Example: triage classify --drop boilerplate --format text report.txt > clean.txt
+    """
+    drop_set = _label_set(drop, "--drop")
+    keep_set = _label_set(keep, "--keep")
+    if drop_set is not None and keep_set is not None:
+        raise UsageError("--drop and --keep: give one of them, not both")
+    fmt = output_format or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
+    sources = list(_inputs(paths))
+
+    from triage.api import load_model
+    from triage.text import split_paragraphs
+
+    fitted = load_model(model, force=force, note=_note)
+    writer = _Writer(fmt, list(config.LABELS), many_sources=len(sources) > 1)
+    failed = 0
+    for source in sources:
+        try:
+            text = _read(source)
+        except InputError as exc:
+            _err(f"Error: {exc}")
+            failed += 1
+            continue
+        paragraphs = split_paragraphs(text)
+        if not paragraphs:
+            _note(f"{source}: no paragraphs (the article is empty or blank)")
+        results = fitted.classify_paragraphs(paragraphs)
+        if keep_set is not None:
+            results = [p for p in results if p.label in keep_set]
+        if drop_set is not None:
+            results = [p for p in results if p.label not in drop_set]
+        writer.write(source, results)
+    writer.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point: one-line errors for usage mistakes too."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx else "")
+        sys.exit(0)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "triage"
+        _err(f"Error: {exc.format_message()} (see '{command} --help')")
+        sys.exit(2)
+    except click.ClickException as exc:
+        _err(f"Error: {exc.format_message()}")
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _err("Error: interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

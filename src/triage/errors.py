@@ -1,0 +1,27 @@
+"""Exceptions that the CLI turns into one-line ``Error: ...`` messages."""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """Base class for every error a user can cause and fix."""
+
+    exit_code = 1
+
+
+class InputError(TriageError):
+    """An article or corpus could not be read or decoded."""
+
+
+class LabelError(TriageError):
+    """A label file is missing, malformed or out of step with its article."""
+
+
+class ModelError(TriageError):
+    """A model file is missing, corrupt, foreign or from another scikit-learn."""
+
+
+class UsageError(TriageError):
+    """A command was called with options that do not fit together."""
+
+    exit_code = 2

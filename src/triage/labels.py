@@ -1,0 +1,186 @@
+"""Loading, validating and writing the hand-labelled data.
+
+A labelled article is a CSV file ``<name>.csv`` with the header ``index,label,text``:
+one row per labelled paragraph, ``index`` the paragraph's number in the article as
+:func:`triage.text.split_paragraphs` yields it, ``text`` that paragraph's text. The
+article itself, ``<name>.txt``, lies beside the CSV or in the ``seeds/`` folder next
+to the labels folder. Keeping the text in the CSV makes a diff readable and lets the
+loader notice when the article and its labels drift apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from triage._atomic import atomic_write
+from triage.config import LABELS
+from triage.errors import InputError, LabelError
+from triage.text import Paragraph, normalise_space, read_text, split_paragraphs
+
+HEADER = ["index", "label", "text"]
+
+
+@dataclass
+class LabelledArticle:
+    """An article's paragraphs and the labels given to (some of) them."""
+
+    name: str
+    label_path: Path
+    article_path: Path
+    paragraphs: list[Paragraph]
+    labels: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.paragraphs]
+
+
+def _shown(path: Path, labels_dir: Path) -> str:
+    """Name a label file the way the user knows it: ``labels/extra/x.csv``."""
+    try:
+        return str(Path(labels_dir.name) / path.relative_to(labels_dir))
+    except ValueError:
+        return str(path)
+
+
+def find_article(label_path: Path, labels_dir: Path) -> Path | None:
+    """Return the article a label file belongs to, or ``None`` if it is nowhere."""
+    name = label_path.stem + ".txt"
+    for folder in (label_path.parent, labels_dir.parent / "seeds"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def check_label_file(label_path: Path, labels_dir: Path) -> tuple[LabelledArticle | None, list[str]]:
+    """Read one label file and list everything wrong with it.
+
+    Returns
+    -------
+    tuple
+        The article (``None`` if it could not be read at all) and the problems,
+        each a line ``labels/FILE line N: ...``.
+    """
+    shown = _shown(label_path, labels_dir)
+    article_path = find_article(label_path, labels_dir)
+    if article_path is None:
+        return None, [
+            f"{shown}: no article {label_path.stem}.txt beside it or in "
+            f"{labels_dir.parent.name or '.'}/seeds/; restore the article or remove the label file"
+        ]
+    try:
+        paragraphs = split_paragraphs(read_text(article_path))
+    except InputError as exc:
+        return None, [f"{shown}: its article cannot be read: {exc}"]
+    try:
+        raw = label_path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"{shown}: cannot be read as UTF-8 ({exc}); fix or restore the file"]
+    article = LabelledArticle(label_path.stem, label_path, article_path, paragraphs)
+    reader = csv.reader(io.StringIO(raw, newline=""))
+    header = next(reader, None)
+    if header != HEADER:
+        return None, [f"{shown} line 1: header is {header!r}; expected {','.join(HEADER)}"]
+    problems = []
+    expected = ", ".join(sorted(LABELS))
+    for row in reader:
+        where = f"{shown} line {reader.line_num}"
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != 3:
+            problems.append(f"{where}: has {len(row)} fields; expected 3 (index,label,text)")
+            continue
+        index_cell, label, text = row
+        try:
+            index = int(index_cell)
+        except ValueError:
+            problems.append(f"{where}: index {index_cell!r} is not a whole number")
+            continue
+        if label not in LABELS:
+            problems.append(f"{where}: unknown label {label!r}; expected one of {expected}")
+            continue
+        if not text.strip():
+            problems.append(f"{where}: text is empty; copy the paragraph's text into it")
+            continue
+        if index in article.labels:
+            problems.append(f"{where}: duplicate index {index}; keep one row per paragraph")
+            continue
+        if not 0 <= index < len(paragraphs):
+            problems.append(
+                f"{where}: index {index} is out of range; "
+                f"{article_path.name} has {len(paragraphs)} paragraphs"
+            )
+            continue
+        if normalise_space(text) != paragraphs[index].text:
+            problems.append(
+                f"{where}: text does not match paragraph {index} of {article_path.name} "
+                f"({paragraphs[index].text[:40]!r}...); the article changed, relabel it"
+            )
+            continue
+        article.labels[index] = label
+    return article, problems
+
+
+def label_files(labels_dir: str | Path) -> list[Path]:
+    """All label files under a folder, sorted, sub-folders included."""
+    labels_dir = Path(labels_dir)
+    if not labels_dir.is_dir():
+        raise LabelError(f"{labels_dir}: no such labels folder; pass --labels DIR")
+    files = sorted(labels_dir.rglob("*.csv"))
+    if not files:
+        raise LabelError(f"{labels_dir}: has no label files (*.csv); label some articles first")
+    return files
+
+
+def load_labels(labels_dir: str | Path) -> list[LabelledArticle]:
+    """Load and validate every label file under ``labels_dir``.
+
+    Raises
+    ------
+    LabelError
+        On the first problem found (the message counts the others), or when the
+        folder holds no labelled paragraph.
+    """
+    labels_dir = Path(labels_dir)
+    articles, problems = [], []
+    for path in label_files(labels_dir):
+        article, found = check_label_file(path, labels_dir)
+        problems.extend(found)
+        if article is not None:
+            articles.append(article)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise LabelError(problems[0] + more)
+    if not any(a.labels for a in articles):
+        raise LabelError(f"{labels_dir}: no labelled paragraphs; label some articles first")
+    return articles
+
+
+def write_labels(label_path: str | Path, paragraphs: list[Paragraph], labels: dict[int, str]) -> None:
+    """Write one article's labels atomically, rows in paragraph order."""
+    label_path = Path(label_path)
+    unknown = sorted(set(labels.values()) - set(LABELS))
+    if unknown:
+        raise LabelError(f"{label_path}: unknown labels {unknown}; expected one of {', '.join(LABELS)}")
+
+    def write(handle):
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HEADER)
+        for index in sorted(labels):
+            writer.writerow([index, labels[index], paragraphs[index].text])
+
+    atomic_write(label_path, write)
+
+
+def labels_digest(articles: list[LabelledArticle]) -> str:
+    """A SHA-256 over every labelled paragraph, to tell which data a model saw."""
+    digest = hashlib.sha256()
+    for article in sorted(articles, key=lambda a: a.name):
+        for index in sorted(article.labels):
+            record = (article.name, index, article.labels[index], article.paragraphs[index].text)
+            digest.update(repr(record).encode("utf-8"))
+    return digest.hexdigest()
