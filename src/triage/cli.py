@@ -15,8 +15,12 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-import click
 import typer
+
+try:  # typer 0.2x ships its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # older typer runs on click itself
+    from click import exceptions as click_errors
 
 from triage import __version__, config
 from triage.errors import InputError, TriageError, UsageError
@@ -285,18 +289,18 @@ def classify(
 def main() -> None:
     """Console-script entry point: one-line errors for usage mistakes too."""
     try:
-        code = app(standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
+        code = app(standalone_mode=False, prog_name="triage")
+    except click_errors.NoArgsIsHelpError as exc:
         typer.echo(exc.ctx.get_help() if exc.ctx else "")
         sys.exit(0)
-    except click.UsageError as exc:
+    except click_errors.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "triage"
         _err(f"Error: {exc.format_message()} (see '{command} --help')")
         sys.exit(2)
-    except click.ClickException as exc:
+    except click_errors.ClickException as exc:
         _err(f"Error: {exc.format_message()}")
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click_errors.Abort, KeyboardInterrupt):
         _err("Error: interrupted")
         sys.exit(130)
     except BrokenPipeError:

@@ -25,7 +25,8 @@ from triage.errors import InputError
 # Characters that print as nothing: a line made only of these and whitespace is blank.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-_WRAP_WIDTH_MAX = 100  # hard-wrapped text is wrapped at or below this width
+_WRAP_WIDTH_MAX = 100  # hard-wrapped text is wrapped at or below this width...
+_WRAP_WIDTH_MIN = 40  # ...and above this one; a text of short lines is a list of lines
 _LONG_LINE_SHARE = 0.05  # more long lines than this: one paragraph per line
 
 
@@ -169,7 +170,8 @@ def _is_hard_wrapped(lines: list[str]) -> int:
     long_lines = sum(len(line) > _WRAP_WIDTH_MAX for line in content)
     if long_lines > _LONG_LINE_SHARE * len(content):
         return 0
-    return max((len(line) for line in content if len(line) <= _WRAP_WIDTH_MAX), default=0)
+    width = max((len(line) for line in content if len(line) <= _WRAP_WIDTH_MAX), default=0)
+    return width if width >= _WRAP_WIDTH_MIN else 0
 
 
 def split_paragraphs(text: str) -> list[Paragraph]:

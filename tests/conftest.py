@@ -1,0 +1,58 @@
+"""Every test runs against a private project folder: nothing touches the real labels/ or models/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_NAMES = sorted(p.stem for p in (REPO / "seeds").glob("*.txt"))
+
+
+def make_project(root: Path, seeds: list[str] | None = None) -> Path:
+    """A project folder with the seed articles and their labels (all, or the ones named)."""
+    names = SEED_NAMES if seeds is None else seeds
+    (root / "seeds").mkdir(parents=True)
+    (root / "labels").mkdir()
+    (root / "models").mkdir()
+    for name in names:
+        shutil.copy(REPO / "seeds" / f"{name}.txt", root / "seeds")
+        shutil.copy(REPO / "labels" / f"{name}.csv", root / "labels")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch) -> Path:
+    """TRIAGE_HOME points at an empty project folder in tmp_path."""
+    root = tmp_path / "home"
+    root.mkdir()
+    monkeypatch.setenv("TRIAGE_HOME", str(root))
+    return root
+
+
+@pytest.fixture
+def project(home) -> Path:
+    """The private project folder, filled with the seeds and their labels."""
+    shutil.rmtree(home)
+    return make_project(home)
+
+
+@pytest.fixture(scope="session")
+def trained_model_path(tmp_path_factory) -> Path:
+    """One model trained on the shipped seed labels, saved once for the whole session."""
+    from triage.api import train
+    from triage.persist import save_model
+
+    root = make_project(tmp_path_factory.mktemp("trained"))
+    model, _ = train(root / "labels", evaluate=False)
+    return save_model(model, root / "models" / "triage.joblib")
+
+
+@pytest.fixture
+def model_path(trained_model_path, tmp_path) -> Path:
+    """A private copy of the session's model file, free to break."""
+    copy = tmp_path / "model.joblib"
+    shutil.copy(trained_model_path, copy)
+    return copy

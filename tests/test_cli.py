@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from triage.cli import app
+
+SEED = "000_ca1e9aa6cd9c9465"
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+@pytest.fixture
+def seed(project):
+    return project / "seeds" / f"{SEED}.txt"
+
+
+def test_train_reports_cross_validation_and_saves(project):
+    for extra in sorted((project / "labels").glob("*.csv"))[3:]:
+        extra.unlink()
+    result = run("train", "--model", project / "m.joblib")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Leave-one-article-out cross-validation: 3 articles, 69 paragraphs" in out
+    for word in ("precision", "recall", "macro-F1", "accuracy", "confusion matrix", "state_response"):
+        assert word in out
+    assert f"Saved {project / 'm.joblib'}" in out
+    assert (project / "m.joblib").is_file()
+
+
+def test_train_without_labels_is_one_error_line(tmp_path):
+    result = run("train", "--labels", tmp_path / "nothing")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'nothing'}: no such labels folder; pass --labels DIR\n"
+
+
+def test_train_with_bad_labels_names_file_and_line(project):
+    path = project / "labels" / f"{SEED}.csv"
+    path.write_text(path.read_text().replace("0,boilerplate,", "0,boilerplat,", 1))
+    result = run("train", "--no-eval")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: labels/{SEED}.csv line 2: unknown label 'boilerplat'; expected one of")
+    assert not (project / "models" / "triage.joblib").exists()
+
+
+def test_classify_jsonl_has_every_field(seed, model_path):
+    result = run("classify", seed, "--model", model_path, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 22
+    text = seed.read_text(encoding="utf-8")
+    for i, row in enumerate(rows):
+        assert set(row) == {"source", "index", "start", "end", "label", "score", "scores", "text"}
+        assert row["source"] == str(seed) and row["index"] == i
+        assert " ".join(text[row["start"] : row["end"]].split()) == row["text"]
+        assert row["score"] == max(row["scores"].values())
+        assert set(row["scores"]) == {"attack", "state_response", "social_context", "boilerplate"}
+
+
+def test_classify_defaults_to_jsonl_when_piped(seed, model_path):
+    result = run("classify", seed, "--model", model_path)
+    assert json.loads(result.stdout.splitlines()[0])["index"] == 0
+
+
+def test_classify_csv_flattens_scores(seed, model_path):
+    result = run("classify", seed, "--model", model_path, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == [
+        "source", "index", "start", "end", "label", "score",
+        "score_attack", "score_state_response", "score_social_context", "score_boilerplate", "text",
+    ]
+    assert len(rows) == 22
+    assert float(rows[0]["score"]) == max(float(rows[0][f"score_{rows[0]['label']}"]), 0)
+
+
+def test_classify_text_with_drop_boilerplate_is_the_clean_article(seed, model_path):
+    full = run("classify", seed, "--model", model_path, "--format", "jsonl").stdout
+    rows = [json.loads(line) for line in full.splitlines()]
+    result = run("classify", seed, "--model", model_path, "--format", "text", "--drop", "boilerplate")
+    expected = [r["text"] for r in rows if r["label"] != "boilerplate"]
+    assert result.stdout.splitlines() == expected
+    assert 0 < len(expected) < len(rows)
+
+
+def test_keep_filters_every_format(seed, model_path):
+    for fmt in ("jsonl", "csv", "text", "table"):
+        result = run("classify", seed, "--model", model_path, "--format", fmt, "--keep", "attack")
+        assert result.exit_code == 0
+        assert "boilerplate" not in result.stdout.replace("score_boilerplate", "").replace('"boilerplate":', "")
+
+
+def test_table_shows_labels_and_scores(seed, model_path):
+    result = run("classify", seed, "--model", model_path, "--format", "table")
+    assert result.exit_code == 0
+    assert "label" in result.stdout and "score" in result.stdout and "boilerplate" in result.stdout
+
+
+def test_unknown_label_is_a_usage_error(seed, model_path):
+    result = run("classify", seed, "--model", model_path, "--drop", "boilerplat")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --drop: unknown label 'boilerplat'; expected comma-separated names from "
+        "attack, state_response, social_context, boilerplate\n"
+    )
+    both = run("classify", seed, "--drop", "attack", "--keep", "attack")
+    assert both.exit_code == 2 and both.stderr == "Error: --drop and --keep: give one of them, not both\n"
+
+
+def test_folder_and_stdin_inputs(project, model_path):
+    folder = project / "seeds"
+    result = run("classify", folder, "--model", model_path, "--format", "jsonl")
+    sources = [json.loads(line)["source"] for line in result.stdout.splitlines()]
+    assert sorted(set(sources)) == sorted(str(p) for p in folder.glob("*.txt"))
+    assert len(sources) == 103
+    piped = run("classify", "-", "--model", model_path, "--format", "jsonl", input="Breaking News\nGunmen attacked a bank.\n")
+    rows = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert [r["source"] for r in rows] == ["-", "-"]
+
+
+def test_input_errors_are_single_lines(tmp_path, model_path):
+    (tmp_path / "empty_dir").mkdir()
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "bad.txt").write_bytes(b"abc \x81\x98 def")
+    cases = {
+        tmp_path / "missing.txt": f"Error: {tmp_path / 'missing.txt'}: no such file; check the path\n",
+        tmp_path / "empty_dir": f"Error: {tmp_path / 'empty_dir'}: folder has no .txt files; give article files or another folder\n",
+        tmp_path / "bin.txt": f"Error: {tmp_path / 'bin.txt'}: looks binary (it has NUL bytes); give a plain-text article\n",
+        tmp_path / "bad.txt": f"Error: {tmp_path / 'bad.txt'}: cannot be decoded as UTF-8, UTF-16, cp1252 or cp1251; re-save it as UTF-8\n",
+    }
+    for path, message in cases.items():
+        result = run("classify", path, "--model", model_path)
+        assert result.exit_code == 1, path
+        assert result.stderr == message
+
+
+@pytest.mark.skipif(sys.platform == "win32" or __import__("os").geteuid() == 0, reason="root reads anything")
+def test_unreadable_file(tmp_path, model_path):
+    path = tmp_path / "secret.txt"
+    path.write_text("x")
+    path.chmod(0)
+    result = run("classify", path, "--model", model_path)
+    assert result.stderr == f"Error: {path}: permission denied; make the file readable\n"
+
+
+def test_one_bad_file_does_not_stop_the_others(seed, tmp_path, model_path):
+    result = run("classify", tmp_path / "missing.txt", seed, "--model", model_path, "--format", "text")
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 22
+    assert result.stderr.startswith("Error: ")
+
+
+def test_empty_and_blank_articles_give_a_note_and_exit_0(tmp_path, model_path):
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "blank.txt").write_text("  \n\t\n")
+    for name in ("empty.txt", "blank.txt"):
+        result = run("classify", tmp_path / name, "--model", model_path)
+        assert result.exit_code == 0
+        assert result.stdout == ""
+        assert result.stderr == f"Note: {tmp_path / name}: no paragraphs (the article is empty or blank)\n"
+
+
+def test_model_errors_are_single_lines(seed, tmp_path, model_path):
+    result = run("classify", seed, "--model", tmp_path / "none.joblib")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'none.joblib'}: no such model file; run 'triage train' or pass --model PATH\n"
+    corrupt = tmp_path / "corrupt.joblib"
+    corrupt.write_bytes(model_path.read_bytes()[:1000])
+    result = run("classify", seed, "--model", corrupt)
+    assert result.stderr == (
+        f"Error: {corrupt}: not a readable model file (truncated or corrupt); run 'triage train' to rebuild it\n"
+    )
+
+
+def test_default_model_is_built_with_a_note(seed, project):
+    result = run("classify", seed, "--format", "text")
+    assert result.exit_code == 0
+    assert result.stderr.startswith(f"Note: no model at {project / 'models' / 'triage.joblib'}: building the default model")
+    assert (project / "models" / "triage.joblib").is_file()
+    again = run("classify", seed, "--format", "text")
+    assert again.stderr == "" and again.stdout == result.stdout
+
+
+def _console(*args, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "triage", *map(str, args)],
+        capture_output=True, text=True, input=stdin,
+    )
+
+
+def test_console_usage_errors_are_one_line():
+    result = _console("classify", "--nope")
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: No such option: --nope")
+    assert result.stderr.endswith(" (see 'triage classify --help')\n")
+    assert len(result.stderr.splitlines()) == 1
+    result = _console("classify")
+    assert result.returncode == 2
+    assert result.stderr == "Error: Missing argument 'paths'. (see 'triage classify --help')\n"
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_help_does_not_import_sklearn_or_pandas():
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "triage", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "classify" in result.stdout
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    assert "triage" in imported
+    assert not imported & {"sklearn", "pandas", "joblib", "numpy", "scipy"}

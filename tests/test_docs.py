@@ -1,0 +1,34 @@
+"""Every command has help text and is documented in the README; CI runs the README's test command."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer.main
+
+from conftest import REPO
+from triage.cli import app
+
+COMMANDS = sorted(typer.main.get_command(app).commands)
+
+
+def test_there_are_commands():
+    assert {"train", "classify"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_has_help_and_an_example_and_is_in_the_readme(name):
+    command = typer.main.get_command(app).commands[name]
+    assert command.help and "Example: triage " + name in command.help
+    assert f"### `triage {name}`" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in quick_start.splitlines() if line.strip()]
+    assert len(commands) == 2
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1] in ci.splitlines()
+    assert re.match(r"pip install -e \. && triage classify seeds/\S+\.txt$", commands[0])

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+
+from triage.api import load_model, train
+from triage.errors import LabelError, ModelError
+from triage.features import contexts
+from triage.labels import load_labels
+from triage.model import cross_validate
+from triage.persist import load_model_file, save_model
+
+PROBE = contexts(["Gunmen stormed the hotel and killed four guests.", "Share this article", "Police arrested two suspects."])
+
+
+def test_save_and_load_give_the_same_probabilities(project, tmp_path):
+    model, _ = train(project / "labels", evaluate=False)
+    path = save_model(model, tmp_path / "m.joblib")
+    loaded = load_model_file(path)
+    np.testing.assert_array_equal(model.pipeline.predict_proba(PROBE), loaded.pipeline.predict_proba(PROBE))
+    meta = loaded.metadata
+    assert meta["labels"] == sorted(["attack", "boilerplate", "social_context", "state_response"])
+    assert sum(meta["label_counts"].values()) == 103 and meta["n_articles"] == 5
+    assert set(meta["versions"]) == {"triage", "sklearn", "python"} and meta["created"]
+    assert len(meta["labels_sha256"]) == 64
+
+
+def test_training_is_deterministic(project):
+    first, _ = train(project / "labels", evaluate=False)
+    second, _ = train(project / "labels", evaluate=False)
+    np.testing.assert_array_equal(first.pipeline.predict_proba(PROBE), second.pipeline.predict_proba(PROBE))
+
+
+def test_cross_validation_never_sees_the_held_out_article(project):
+    articles = load_labels(project / "labels")
+    _, baseline = cross_validate(articles[:3])
+    # Relabel the first article entirely: its own out-of-fold predictions must not move,
+    # because it is never on the training side when it is predicted.
+    articles[0].labels = {i: "boilerplate" for i in articles[0].labels}
+    _, changed = cross_validate(articles[:3])
+    n_first = len(articles[0].labels)
+    assert changed[:n_first] == baseline[:n_first]
+
+
+def test_cross_validation_figures_are_consistent(project):
+    articles = load_labels(project / "labels")[:3]
+    evaluation, predicted = cross_validate(articles)
+    assert evaluation.n_articles == 3
+    assert evaluation.n_paragraphs == len(predicted) == sum(len(a.labels) for a in articles)
+    assert sum(map(sum, evaluation.confusion)) == evaluation.n_paragraphs
+    assert 0.0 <= evaluation.macro_f1 <= 1.0
+
+
+def test_training_needs_two_labels(project):
+    articles = load_labels(project / "labels")
+    for article in articles:
+        article.labels = {i: "attack" for i in article.labels}
+    with pytest.raises(LabelError, match="label paragraphs of at least two types"):
+        cross_validate(articles)
+
+
+def test_classify_returns_offsets_labels_and_scores(model_path):
+    model = load_model(model_path)
+    text = "Breaking News\n\nGunmen attacked a police station, killing two officers.\n"
+    result = model.classify(text)
+    assert [p.index for p in result] == [0, 1]
+    for p in result:
+        assert text[p.start : p.end] == p.text
+        assert p.label in p.scores and p.score == max(p.scores.values())
+        assert abs(sum(p.scores.values()) - 1) < 1e-9
+    assert model.classify("") == []
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelError, match=r"no such model file; run 'triage train' or pass --model PATH$"):
+        load_model(tmp_path / "none.joblib")
+
+
+def test_truncated_model_file(model_path):
+    data = model_path.read_bytes()
+    model_path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match=r"not a readable model file \(truncated or corrupt\)"):
+        load_model(model_path)
+
+
+def test_foreign_files_are_not_models(tmp_path):
+    text_file = tmp_path / "notes.joblib"
+    text_file.write_text("hello")
+    with pytest.raises(ModelError, match="not a readable model file"):
+        load_model(text_file)
+    other = tmp_path / "other.joblib"
+    joblib.dump({"weights": [1, 2]}, other)
+    with pytest.raises(ModelError, match="not a triage model file; run 'triage train' to make one$"):
+        load_model(other)
+    with open(tmp_path / "list.pkl", "wb") as handle:
+        pickle.dump([1, 2, 3], handle)
+    with pytest.raises(ModelError, match="not a triage model file"):
+        load_model(tmp_path / "list.pkl")
+
+
+def test_model_from_another_sklearn_is_refused_unless_forced(model_path):
+    payload = joblib.load(model_path)
+    payload["metadata"]["versions"]["sklearn"] = "0.24.2"
+    joblib.dump(payload, model_path)
+    with pytest.raises(ModelError, match=r"saved with scikit-learn 0\.24\.2, this is .*pass --force"):
+        load_model(model_path)
+    assert load_model(model_path, force=True).classify("Gunmen attacked.")[0].label
+
+
+def test_default_model_is_built_cached_and_rebuilt_when_labels_change(project):
+    notes = []
+    model = load_model(note=notes.append)
+    cached = project / "models" / "triage.joblib"
+    assert cached.is_file() and model.metadata["auto_built"]
+    assert len(notes) == 1 and notes[0].startswith(f"no model at {cached}: building the default model")
+    load_model(note=notes.append)
+    assert len(notes) == 1  # cache hit, nothing said
+    label_file = sorted((project / "labels").glob("*.csv"))[0]
+    lines = label_file.read_text().splitlines()
+    assert lines[1].startswith("0,boilerplate,")
+    lines[1] = lines[1].replace("boilerplate", "attack", 1)
+    label_file.write_text("\n".join(lines) + "\n")
+    load_model(note=notes.append)
+    assert "changed since" in notes[-1] and "building the default model" in notes[-1]
+
+
+def test_failed_save_leaves_no_partial_file(project, tmp_path, monkeypatch):
+    model, _ = train(project / "labels", evaluate=False)
+    target = tmp_path / "out" / "m.joblib"
+
+    def explode(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", explode)
+    with pytest.raises(ModelError, match="cannot write the model"):
+        save_model(model, target)
+    assert list(target.parent.iterdir()) == []
