@@ -159,3 +159,105 @@ class LayoutFeatures(BaseEstimator, TransformerMixin):
             + ["position", "is_first", "is_last", "log_from_start", "log_from_end"]
         )
         return np.asarray(names, dtype=object)
+
+
+# Who does what. Word stems (matched as prefixes of lower-cased words) that carry
+# across countries and outlets: the actor and the action are what separate an
+# attack from the state's response, whatever the place names.
+CUES: dict[str, tuple[str, ...]] = {
+    "state_actor": (
+        "police", "policem", "officer", "ministr", "minister", "government", "authorit",
+        "army", "soldier", "troop", "military", "gendarm", "carabinier", "prosecut",
+        "court", "judge", "magistrat", "president", "prime minister", "governor", "mayor",
+        "official", "spokes", "security forces", "security service", "agenc", "interior",
+        "cabinet", "parliament", "lawmaker", "federal", "special forces", "counter-terror",
+        "counterterror", "investigator", "detective", "coast guard", "guard", "commission",
+        "state", "national guard", "intelligence", "sheriff", "fbi", "department",
+    ),
+    "state_action": (
+        "arrest", "detain", "detention", "custody", "charg", "indict", "trial", "sentenc",
+        "convict", "cordon", "lockdown", "curfew", "checkpoint", "raid", "manhunt",
+        "search", "investigat", "probe", "inquiry", "alert", "threat level", "ban",
+        "closed", "clos", "suspend", "deploy", "reinforc", "patrol", "emergency",
+        "condemn", "vow", "pledg", "reassur", "urged", "urge", "announc", "order",
+        "law", "legislat", "decree", "statement", "questioned", "interrogat", "extradit",
+        "evacuat", "sealed", "seal", "operation", "apprehend", "captur", "neutrali",
+        "promis", "called on", "appeal",
+    ),
+    "attacker": (
+        "gunm", "attacker", "assailant", "militant", "insurgent", "bomber", "terrorist",
+        "jihad", "rebel", "bandit", "gang", "extremist", "suspect", "perpetrator",
+        "shooter", "kidnapper", "abductor", "armed men", "fighters", "cell", "islamist",
+        "separatist", "militia", "knifem", "arsonist", "hijack",
+    ),
+    "violence": (
+        "kill", "dead", "death", "die", "shot", "shoot", "gunfire", "fire", "explo",
+        "blast", "bomb", "detonat", "stab", "wound", "injur", "attack", "storm", "ambush",
+        "massacre", "behead", "abduct", "kidnap", "hostage", "torch", "burn", "arson",
+        "grenade", "rocket", "mortar", "ied", "rampage", "rammed", "ram", "casualt",
+        "victim", "hospital", "body", "bodies", "slain", "murder", "fatal", "blew",
+        "claimed responsibility", "responsibility",
+    ),
+    "society": (
+        "econom", "oil", "price", "poverty", "unemploy", "protest", "demonstrat", "unrest",
+        "election", "opposition", "political", "politic", "religio", "ethnic", "tension",
+        "history", "histor", "decade", "since independence", "rights", "watchdog",
+        "critic", "analyst", "expert", "fear", "anxi", "worri", "mood", "residents",
+        "community", "communities", "tourism", "investor", "reform", "land", "labor",
+        "labour", "worker", "strike", "corruption", "discontent", "dissatisf", "trend",
+        "region has", "long seen", "population", "muslim", "christian", "minority",
+        "speculat", "social",
+    ),
+    "reporting": ("said", "say", "told", "according", "reported", "quoted", "stated", "added"),
+}
+
+_SENTENCE = re.compile(r"(?<=[.!?])[\"”’)]*\s+")
+
+
+def _cue_hits(words: list[str], joined: str, stems: tuple[str, ...]) -> int:
+    hits = 0
+    for stem in stems:
+        if " " in stem:
+            hits += joined.count(stem)
+        else:
+            hits += sum(w.startswith(stem) for w in words)
+    return hits
+
+
+class CueFeatures(BaseEstimator, TransformerMixin):
+    """Density of actor and action cues, and sentences pairing an actor with an action.
+
+    A sentence where a state actor meets a state action ("police arrested") points
+    to ``state_response``; an attacker meeting violence ("gunmen killed") to
+    ``attack``. Counting those pairs per sentence keeps the cue local.
+    """
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        rows = []
+        for sample in X:
+            sentences = [s for s in _SENTENCE.split(sample.text) if s.strip()] or [""]
+            totals = dict.fromkeys(CUES, 0.0)
+            state_pairs = attack_pairs = 0
+            for sentence in sentences:
+                lowered = sentence.lower()
+                words = _WORD.findall(lowered)
+                joined = " " + " ".join(words) + " "
+                hits = {name: _cue_hits(words, joined, stems) for name, stems in CUES.items()}
+                for name, count in hits.items():
+                    totals[name] += count
+                state_pairs += bool(hits["state_actor"] and hits["state_action"])
+                attack_pairs += bool(hits["attacker"] and hits["violence"])
+            n_words = max(len(_WORD.findall(sample.text)), 1)
+            rows.append(
+                [math.log1p(totals[name]) for name in CUES]
+                + [totals[name] / n_words * 10 for name in CUES]
+                + [state_pairs / len(sentences), attack_pairs / len(sentences)]
+            )
+        return np.asarray(rows, dtype=np.float64)
+
+    def get_feature_names_out(self, input_features=None):
+        names = [f"cue_{n}" for n in CUES] + [f"cue_{n}_density" for n in CUES]
+        return np.asarray(names + ["state_actor_action_sentences", "attacker_violence_sentences"], dtype=object)

@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from triage.config import LABELS, RANDOM_STATE
 from triage.errors import LabelError
-from triage.features import Context, LayoutFeatures, NameMasker, contexts, text_of
+from triage.features import Context, CueFeatures, LayoutFeatures, NameMasker, contexts, text_of
 from triage.labels import LabelledArticle
 from triage.text import Paragraph, split_paragraphs
 
@@ -36,6 +36,7 @@ class ModelSettings:
     char_ngrams: tuple[int, int] | None = (2, 4)
     min_df: int = 2
     layout: bool = True
+    cues: bool = True
 
 
 def build_pipeline(settings: ModelSettings | None = None) -> Pipeline:
@@ -67,6 +68,8 @@ def build_pipeline(settings: ModelSettings | None = None) -> Pipeline:
         )
     if settings.layout:
         parts.append(("layout", Pipeline([("shape", LayoutFeatures()), ("scale", StandardScaler())])))
+    if settings.cues:
+        parts.append(("cues", Pipeline([("count", CueFeatures()), ("scale", StandardScaler())])))
     return Pipeline(
         [
             ("mask", NameMasker()),
