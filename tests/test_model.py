@@ -36,18 +36,20 @@ def test_training_is_deterministic(project):
 
 def test_cross_validation_never_sees_the_held_out_article(project):
     articles = load_labels(project / "labels")
-    _, baseline = cross_validate(articles[:3])
+    baseline = cross_validate(articles[:3]).predicted
     # Relabel the first article entirely: its own out-of-fold predictions must not move,
     # because it is never on the training side when it is predicted.
     articles[0].labels = {i: "boilerplate" for i in articles[0].labels}
-    _, changed = cross_validate(articles[:3])
+    changed = cross_validate(articles[:3]).predicted
     n_first = len(articles[0].labels)
     assert changed[:n_first] == baseline[:n_first]
 
 
 def test_cross_validation_figures_are_consistent(project):
     articles = load_labels(project / "labels")[:3]
-    evaluation, predicted = cross_validate(articles)
+    result = cross_validate(articles)
+    evaluation, predicted = result.evaluation, result.predicted
+    assert result.probabilities.shape == (len(predicted), 4)
     assert evaluation.n_articles == 3
     assert evaluation.n_paragraphs == len(predicted) == sum(len(a.labels) for a in articles)
     assert sum(map(sum, evaluation.confusion)) == evaluation.n_paragraphs

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+
+import numpy as np
 from pathlib import Path
 
 from triage import config
 from triage.errors import ModelError, TriageError
 from triage.labels import load_labels, labels_digest
-from triage.model import Evaluation, Model, ModelSettings, cross_validate, fit, label_counts
+from triage.config import LABELS
+from triage.model import (
+    Evaluation,
+    Model,
+    ModelSettings,
+    choose_boilerplate_threshold,
+    cross_validate,
+    fit,
+    label_counts,
+)
 
 Note = Callable[[str], None]
 
@@ -47,8 +58,14 @@ def train(
     settings = settings or ModelSettings()
     articles = load_labels(labels_dir)
     evaluation = None
+    threshold = 0.5
     if evaluate and sum(1 for a in articles if a.labels) >= 2:
-        evaluation, _ = cross_validate(articles, settings)
+        result = cross_validate(articles, settings)
+        evaluation = result.evaluation
+        threshold = choose_boilerplate_threshold(
+            result.probabilities[:, LABELS.index("boilerplate")],
+            np.asarray(result.data.labels) == "boilerplate",
+        )
     pipeline = fit(articles, settings)
     metadata = {
         "labels": [str(c) for c in pipeline.classes_],
@@ -58,6 +75,7 @@ def train(
         "labels_sha256": labels_digest(articles),
         "settings": asdict(settings),
         "cross_validation": evaluation.as_dict() if evaluation else None,
+        "boilerplate_threshold": threshold,
     }
     return Model(pipeline=pipeline, metadata=metadata), evaluation
 

@@ -154,16 +154,27 @@ def score(y_true: list[str], y_pred: list[str], *, labels: list[str], n_articles
     )
 
 
+@dataclass
+class CrossValidation:
+    """Out-of-fold results of leave-one-article-out cross-validation."""
+
+    evaluation: Evaluation
+    data: Dataset
+    predicted: list[str]
+    probabilities: np.ndarray
+    """One row per labelled paragraph, one column per label in ``LABELS`` order."""
+
+
 def cross_validate(
     articles: list[LabelledArticle], settings: ModelSettings | None = None
-) -> tuple[Evaluation, list[str]]:
+) -> CrossValidation:
     """Leave-one-article-out cross-validation: no article is on both sides of a split.
 
     Returns
     -------
-    tuple
-        The figures, and the out-of-fold prediction for every labelled
-        paragraph in :func:`dataset` order.
+    CrossValidation
+        The figures, and the out-of-fold prediction and probabilities for every
+        labelled paragraph in :func:`dataset` order.
 
     Raises
     ------
@@ -175,18 +186,39 @@ def cross_validate(
     n_groups = len(set(data.groups))
     if n_groups < 2:
         raise LabelError("cross-validation needs at least two labelled articles")
-    predictions = np.empty(len(data.labels), dtype=object)
+    probabilities = np.zeros((len(data.labels), len(LABELS)))
     y = np.asarray(data.labels)
     for train_idx, test_idx in LeaveOneGroupOut().split(data.samples, y, data.groups):
         if len(set(y[train_idx])) < 2:
-            predictions[test_idx] = y[train_idx][0]
+            probabilities[test_idx, LABELS.index(y[train_idx][0])] = 1.0
             continue
         pipeline = build_pipeline(settings)
         pipeline.fit([data.samples[i] for i in train_idx], y[train_idx])
-        predictions[test_idx] = pipeline.predict([data.samples[i] for i in test_idx])
-    predicted = predictions.tolist()
+        fold = pipeline.predict_proba([data.samples[i] for i in test_idx])
+        columns = [LABELS.index(c) for c in pipeline.classes_]
+        probabilities[np.ix_(test_idx, columns)] = fold
+    predicted = [LABELS[i] for i in probabilities.argmax(axis=1)]
     labels = [lab for lab in LABELS if lab in set(data.labels) | set(predicted)]
-    return score(data.labels, predicted, labels=labels, n_articles=n_groups), predicted
+    evaluation = score(data.labels, predicted, labels=labels, n_articles=n_groups)
+    return CrossValidation(evaluation, data, predicted, probabilities)
+
+
+def choose_boilerplate_threshold(
+    p_boilerplate: np.ndarray, is_boilerplate: np.ndarray, *, content_recall: float = 0.98
+) -> float:
+    """The lowest boilerplate probability to drop at that keeps ``content_recall`` of content.
+
+    Content paragraphs whose out-of-fold boilerplate probability reaches the
+    threshold would be dropped; at most ``1 - content_recall`` of them may be.
+    The threshold is never below 0.5, so a dropped paragraph is always one the
+    model labels ``boilerplate``.
+    """
+    content = np.sort(np.asarray(p_boilerplate)[~np.asarray(is_boilerplate, dtype=bool)])[::-1]
+    allowed = int(np.floor((1 - content_recall) * len(content)))
+    if len(content) == 0 or allowed >= len(content):
+        return 0.5
+    # Drop only above the (allowed+1)-th highest content score.
+    return float(max(0.5, np.nextafter(content[allowed], 1.0)))
 
 
 @dataclass(frozen=True)
