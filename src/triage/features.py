@@ -214,14 +214,13 @@ CUES: dict[str, tuple[str, ...]] = {
 _SENTENCE = re.compile(r"(?<=[.!?])[\"”’)]*\s+")
 
 
-def _cue_hits(words: list[str], joined: str, stems: tuple[str, ...]) -> int:
-    hits = 0
-    for stem in stems:
-        if " " in stem:
-            hits += joined.count(stem)
-        else:
-            hits += sum(w.startswith(stem) for w in words)
-    return hits
+def _cue_pattern(stems: tuple[str, ...]) -> re.Pattern:
+    """One regex matching any stem at the start of a word (longest stem first)."""
+    ordered = sorted(stems, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ordered) + ")")
+
+
+_CUE_PATTERNS = {name: _cue_pattern(stems) for name, stems in CUES.items()}
 
 
 class CueFeatures(BaseEstimator, TransformerMixin):
@@ -243,9 +242,7 @@ class CueFeatures(BaseEstimator, TransformerMixin):
             state_pairs = attack_pairs = 0
             for sentence in sentences:
                 lowered = sentence.lower()
-                words = _WORD.findall(lowered)
-                joined = " " + " ".join(words) + " "
-                hits = {name: _cue_hits(words, joined, stems) for name, stems in CUES.items()}
+                hits = {name: len(p.findall(lowered)) for name, p in _CUE_PATTERNS.items()}
                 for name, count in hits.items():
                     totals[name] += count
                 state_pairs += bool(hits["state_actor"] and hits["state_action"])
