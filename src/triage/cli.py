@@ -226,6 +226,13 @@ class _Writer:
         Console().print(table)
 
 
+def _dropped(model, paragraph: ClassifiedParagraph, drop: set[str]) -> bool:
+    """``--drop``: boilerplate by the model's threshold, other labels by name."""
+    if "boilerplate" in drop and model.drops(paragraph):
+        return True
+    return paragraph.label in drop - {"boilerplate"}
+
+
 @app.command()
 @_user_errors
 def classify(
@@ -244,11 +251,22 @@ def classify(
     keep: Optional[str] = typer.Option(
         None, "--keep", help="Comma-separated labels to keep; the rest are left out."
     ),
+    min_score: Optional[float] = typer.Option(
+        None,
+        "--min-score",
+        min=0.0,
+        max=1.0,
+        help="Label 'uncertain' a paragraph whose best score is below this (0 to 1).",
+    ),
     force: bool = typer.Option(
         False, "--force", help="Load a model saved by another scikit-learn version anyway."
     ),
 ) -> None:
     """Label every paragraph of the given articles with a type and a score.
+
+    --drop boilerplate drops a paragraph when its boilerplate score is the
+    highest and reaches the model's drop threshold (chosen in training to keep
+    98% of story paragraphs), whatever --min-score made of its label.
 
     Example: triage classify --drop boilerplate --format text report.txt > clean.txt
     """
@@ -275,15 +293,79 @@ def classify(
         paragraphs = split_paragraphs(text)
         if not paragraphs:
             _note(f"{source}: no paragraphs (the article is empty or blank)")
-        results = fitted.classify_paragraphs(paragraphs)
+        results = fitted.classify_paragraphs(paragraphs, min_score=min_score)
         if keep_set is not None:
             results = [p for p in results if p.label in keep_set]
         if drop_set is not None:
-            results = [p for p in results if p.label not in drop_set]
+            results = [p for p in results if not _dropped(fitted, p, drop_set)]
         writer.write(source, results)
     writer.close()
     if failed:
         raise typer.Exit(1)
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+@_user_errors
+def evaluate(
+    labels: Optional[Path] = typer.Option(
+        None, "--labels", help="Folder of label files. [default: the project's labels/]"
+    ),
+    benchmark: Optional[Path] = typer.Option(
+        None,
+        "--benchmark",
+        help="Score the boilerplate filter on this AEB folder (e.g. ../shared/benchmarks/aeb) "
+        "instead of cross-validating.",
+    ),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Model for --benchmark. [default: models/triage.joblib]"
+    ),
+    output_format: ReportFormat = typer.Option(
+        ReportFormat.text, "--format", help="text for people, json for scripts."
+    ),
+    plot: Optional[Path] = typer.Option(
+        None, "--plot", help="Also draw the cross-validation confusion matrix to this PNG file."
+    ),
+    no_justext: bool = typer.Option(False, "--no-justext", help="Leave out the jusText baseline."),
+    force: bool = typer.Option(
+        False, "--force", help="Load a model saved by another scikit-learn version anyway."
+    ),
+) -> None:
+    """Measure the model: leave-one-article-out figures beside baselines, or the AEB benchmark.
+
+    Examples: triage evaluate --plot confusion.png;
+    triage evaluate --benchmark ../shared/benchmarks/aeb
+    """
+    from triage import evaluate as ev
+    from triage import report
+
+    if benchmark is not None:
+        if plot is not None:
+            raise UsageError("--plot: draws the cross-validation confusion matrix; leave out --benchmark")
+        from triage.api import load_model
+
+        fitted = load_model(model, force=force, note=_note)
+        result = ev.evaluate_benchmark(fitted, benchmark, with_justext=not no_justext)
+        text = report.format_benchmark(result)
+    else:
+        if model is not None:
+            raise UsageError("--model: cross-validation trains its own models; use it with --benchmark")
+        labels_dir = labels or config.labels_dir()
+        baselines = [b for b in ev.BASELINES if not (no_justext and b == "justext")]
+        result = ev.evaluate_labels(labels_dir, baselines=baselines)
+        text = report.format_labels_evaluation(result)
+        if plot is not None:
+            ev.plot_confusion(result["model"], plot, title="triage, leave-one-article-out")
+    if output_format is ReportFormat.json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(text)
+    if plot is not None:
+        _note(f"confusion matrix drawn to {plot}")
 
 
 def main() -> None:

@@ -30,9 +30,11 @@ class Context(NamedTuple):
     count: int
     previous: str
     next: str
+    article: int = 0
+    """Tells the articles of a batch apart, for features that look at the whole article."""
 
 
-def contexts(texts: list[str]) -> list[Context]:
+def contexts(texts: list[str], article: int = 0) -> list[Context]:
     """Wrap one article's paragraph texts, in reading order, as model samples."""
     count = len(texts)
     return [
@@ -42,6 +44,7 @@ def contexts(texts: list[str]) -> list[Context]:
             count,
             texts[i - 1] if i > 0 else "",
             texts[i + 1] if i + 1 < count else "",
+            article,
         )
         for i, text in enumerate(texts)
     ]
@@ -103,6 +106,7 @@ def _shape(text: str) -> list[float]:
     stripped = text.rstrip()
     return [
         math.log1p(n_words),
+        math.log1p(len(stripped)),
         float(stripped.endswith(_END_PUNCT)),
         sum(w[0].isupper() for w in words) / (n_words or 1),
         sum(c.isupper() for c in text) / letters,
@@ -116,6 +120,7 @@ def _shape(text: str) -> list[float]:
 
 SHAPE_NAMES = [
     "log_words",
+    "log_characters",
     "ends_with_punctuation",
     "capitalised_words",
     "upper_letters",

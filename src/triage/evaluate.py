@@ -1,0 +1,256 @@
+"""Honest figures: the model and its baselines, measured side by side in one run.
+
+:func:`evaluate_labels` cross-validates on the labelled articles with whole
+articles held out, and scores three baselines on the same held-out articles:
+
+* ``majority``: every paragraph gets the label most frequent in the training
+  articles;
+* ``length_rule``: a paragraph of fewer than ten words is ``boilerplate``, any
+  other gets the training articles' most frequent story label;
+* ``justext``: jusText's paragraph classifier, run on each article's plain
+  text with every paragraph wrapped in ``<p>``; what it calls boilerplate is
+  ``boilerplate``, the rest the most frequent story label.
+
+The two rules only know boilerplate from the rest; their four-class figures
+show what knowing only that is worth.
+
+:func:`evaluate_benchmark` scores ``classify --drop boilerplate`` on the AEB
+benchmark of real web pages (see :mod:`triage.aeb`) beside keep-everything,
+the ten-word rule and jusText on the same text.
+
+Everything returned is plain data (dicts, lists, floats), ready for JSON.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from triage.config import LABELS
+from triage.labels import LabelledArticle, load_labels
+from triage.model import Model, ModelSettings, choose_boilerplate_threshold, cross_validate, score
+
+MIN_WORDS = 10
+"""Words below which the length rule calls a paragraph boilerplate."""
+
+BASELINES = ("majority", "length_rule", "justext")
+
+
+def _story_label(labels: Sequence[str]) -> str:
+    """The most frequent label that is not boilerplate (ties: the guide's order)."""
+    counts = Counter(label for label in labels if label != "boilerplate")
+    if not counts:
+        return "attack"
+    return max(LABELS[:3], key=lambda label: (counts[label], -LABELS.index(label)))
+
+
+def _majority(labels: Sequence[str]) -> str:
+    counts = Counter(labels)
+    return max(LABELS, key=lambda label: (counts[label], -LABELS.index(label)))
+
+
+def is_seed(article: LabelledArticle) -> bool:
+    """True for an article kept in the project's ``seeds/`` folder (real reports)."""
+    return article.article_path.parent.name == "seeds"
+
+
+def _rule_predictions(
+    articles: list[LabelledArticle], keep: Callable[[list[str]], list[bool]], story: dict[str, str]
+) -> list[str]:
+    """Predictions of a keep/drop rule, article by article, in dataset order."""
+    out = []
+    for article in articles:
+        kept = keep(article.texts)
+        for index in sorted(article.labels):
+            out.append(story[article.name] if kept[index] else "boilerplate")
+    return out
+
+
+def _length_keep(texts: list[str]) -> list[bool]:
+    return [len(text.split()) >= MIN_WORDS for text in texts]
+
+
+def _justext_keep(texts: list[str]) -> list[bool]:
+    from triage.baselines import justext_keep
+
+    return justext_keep(texts)
+
+
+def baseline_predictions(articles: list[LabelledArticle], name: str) -> list[str]:
+    """Leave-one-article-out predictions of a baseline, in :func:`~triage.model.dataset` order.
+
+    The labels a baseline falls back on (the majority label, the most frequent
+    story label) are taken from the other articles only.
+    """
+    labelled = [a for a in articles if a.labels]
+    everything = [label for a in labelled for label in a.labels.values()]
+    held_out = {}
+    for article in labelled:
+        rest = Counter(everything)
+        rest.subtract(article.labels.values())
+        held_out[article.name] = list(rest.elements())
+    if name == "majority":
+        return [
+            _majority(held_out[a.name]) for a in labelled for _ in sorted(a.labels)
+        ]
+    story = {a.name: _story_label(held_out[a.name]) for a in labelled}
+    if name == "length_rule":
+        return _rule_predictions(labelled, _length_keep, story)
+    if name == "justext":
+        return _rule_predictions(labelled, _justext_keep, story)
+    raise ValueError(f"unknown baseline {name!r}")
+
+
+def evaluate_labels(
+    labels_dir: str | Path,
+    *,
+    settings: ModelSettings | None = None,
+    baselines: Sequence[str] = BASELINES,
+    n_jobs: int | None = -1,
+) -> dict[str, Any]:
+    """Leave-one-article-out figures of the model and the baselines on the labels.
+
+    Returns
+    -------
+    dict
+        ``model`` (all held-out paragraphs), ``model_on_seeds`` (the same
+        predictions, counted on the seed articles only), ``seeds_alone`` (a
+        cross-validation that trains on the seed articles only, when there are
+        other articles too), ``baselines`` (name to figures), each an
+        :class:`~triage.model.Evaluation` as a dict; ``boilerplate_threshold``,
+        the drop threshold :func:`~triage.api.train` would store; and
+        ``labels_dir``, ``n_articles``, ``n_paragraphs``, ``seconds``.
+    """
+    started = time.perf_counter()
+    articles = [a for a in load_labels(labels_dir) if a.labels]
+    result = cross_validate(articles, settings, n_jobs=n_jobs)
+    truth = result.data.labels
+    out: dict[str, Any] = {
+        "labels_dir": str(labels_dir),
+        "n_articles": len(articles),
+        "n_paragraphs": len(truth),
+        "model": result.evaluation.as_dict(),
+    }
+    seeds = {a.name for a in articles if is_seed(a)}
+    if seeds and len(seeds) < len(articles):
+        mask = [group in seeds for group in result.data.groups]
+        out["model_on_seeds"] = score(
+            [t for t, m in zip(truth, mask) if m],
+            [p for p, m in zip(result.predicted, mask) if m],
+            labels=list(LABELS),
+            n_articles=len(seeds),
+        ).as_dict()
+        if len(seeds) >= 2:
+            alone = cross_validate([a for a in articles if a.name in seeds], settings, n_jobs=n_jobs)
+            out["seeds_alone"] = alone.evaluation.as_dict()
+    out["boilerplate_threshold"] = choose_boilerplate_threshold(
+        result.probabilities[:, LABELS.index("boilerplate")],
+        np.asarray(truth) == "boilerplate",
+    )
+    out["baselines"] = {
+        name: score(
+            truth, baseline_predictions(articles, name), labels=list(LABELS), n_articles=len(articles)
+        ).as_dict()
+        for name in baselines
+    }
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def _visible(line: str) -> bool:
+    """False for a line of only spaces and invisible characters (zero-width, private use)."""
+    return any(ch.isprintable() and not ch.isspace() and ch not in "\u200b\ufeff" and not
+               ("\ue000" <= ch <= "\uf8ff") for ch in line)
+
+
+def model_keep(model: Model, lines: Sequence[str], threshold: float | None = None) -> list[bool]:
+    """Which lines of a page ``classify --drop boilerplate`` keeps (one paragraph per line).
+
+    A line is dropped when the model labels it ``boilerplate`` with a probability
+    of at least ``threshold`` (the model's stored threshold by default); lines
+    with nothing visible are dropped without asking the model.
+    """
+    from triage.text import Paragraph
+
+    visible = [i for i, line in enumerate(lines) if _visible(line)]
+    kept = [False] * len(lines)
+    paragraphs = [Paragraph(n, 0, len(lines[i]), " ".join(lines[i].split())) for n, i in enumerate(visible)]
+    for i, result in zip(visible, model.classify_paragraphs(paragraphs)):
+        kept[i] = not model.drops(result, threshold)
+    return kept
+
+
+def evaluate_benchmark(
+    model: Model,
+    path: str | Path,
+    *,
+    with_justext: bool = True,
+    bootstrap: int = 1000,
+) -> dict[str, Any]:
+    """Score the boilerplate filter on the AEB pages beside the reference filters.
+
+    Returns
+    -------
+    dict
+        ``pages``, ``lines``, ``threshold`` and, per filter (``triage``,
+        ``keep_all``, ``min_10_words``, ``justext``), ``line`` (precision, recall,
+        F1 of kept lines) and ``body`` (the benchmark's 4-token shingle figures
+        with bootstrap standard deviations).
+    """
+    from triage import aeb
+
+    started = time.perf_counter()
+    pages = aeb.load_benchmark(path)
+    filters: dict[str, Callable[[list[str]], list[bool]]] = {
+        "triage": lambda lines: model_keep(model, lines),
+        "keep_all": aeb.keep_all,
+        "min_10_words": aeb.keep_min_words,
+    }
+    if with_justext:
+        filters["justext"] = _justext_keep
+    out: dict[str, Any] = {
+        "benchmark": str(path),
+        "pages": len(pages),
+        "lines": sum(len(p.lines) for p in pages),
+        "threshold": model.drop_threshold,
+        "filters": {},
+    }
+    for name, keep in filters.items():
+        kept = [keep(page.lines) for page in pages]
+        out["filters"][name] = {
+            "line": aeb.line_scores(pages, kept),
+            "body": aeb.body_scores(pages, kept, bootstrap=bootstrap),
+        }
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def plot_confusion(figures: dict[str, Any], path: str | Path, *, title: str) -> Path:
+    """Draw a confusion matrix (an Evaluation as a dict) to a PNG file."""
+    from triage.errors import TriageError
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise TriageError("--plot needs matplotlib; pip install 'triage[eval]'") from None
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    from triage._atomic import atomic_write
+
+    path = Path(path)
+    display = ConfusionMatrixDisplay(np.asarray(figures["confusion"]), display_labels=figures["labels"])
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    display.plot(ax=ax, cmap="Blues", colorbar=False, xticks_rotation=30)
+    ax.set_title(title)
+    fig.tight_layout()
+    atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=120), binary=True)
+    plt.close(fig)
+    return path

@@ -1,0 +1,201 @@
+"""A second pass that labels each paragraph knowing what its neighbours look like.
+
+Page leftovers cluster at the top and the bottom of a page and the story's
+paragraphs are contiguous, so a short line in the middle of the story (a
+subheading, a one-line quote) is content, and a headline below the story (a
+related-story link) is not. A paragraph's own words cannot tell; the first
+pass's probabilities for the paragraphs around it can.
+
+:class:`NeighbourPass` wraps a first-pass classifier. Its second pass is a
+logistic regression over :func:`neighbour_features`: the paragraph's own
+probabilities, its neighbours', averages over wider windows, and how much of
+the article's likely content lies before and after it. The second pass is
+trained on *out-of-fold* first-pass probabilities (articles held out in turn),
+so it learns from probabilities as unsure as the ones it will see on new text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from triage.features import _END_PUNCT, _WORD
+
+WINDOWS = (2, 5)
+"""Half-widths of the windows whose mean probabilities are features."""
+
+
+def _articles(X) -> list[np.ndarray]:
+    """Positions of each article's samples in ``X``, in reading order."""
+    by_article: dict[int, list[int]] = {}
+    for position, sample in enumerate(X):
+        by_article.setdefault(sample.article, []).append(position)
+    return [
+        np.asarray(sorted(positions, key=lambda p: X[p].index)) for positions in by_article.values()
+    ]
+
+
+def _window_means(probabilities: np.ndarray, half: int) -> np.ndarray:
+    """Mean of the rows within ``half`` places of each row, the row itself left out."""
+    n = len(probabilities)
+    padded = np.vstack([np.zeros((1, probabilities.shape[1])), np.cumsum(probabilities, axis=0)])
+    counts = np.zeros(n)
+    sums = np.zeros_like(probabilities)
+    for i in range(n):
+        lo, hi = max(0, i - half), min(n, i + half + 1)
+        sums[i] = padded[hi] - padded[lo] - probabilities[i]
+        counts[i] = hi - lo - 1
+    return sums / np.maximum(counts, 1)[:, None]
+
+
+def main_block(scores: np.ndarray) -> tuple[int, int]:
+    """The run ``[start, end)`` of consecutive paragraphs with the largest total score.
+
+    With scores positive for likely content and negative for likely leftovers,
+    this is the story's body: stray content-like lines far from it (teasers,
+    comments) fall outside, short lines within it (subheadings) inside.
+    An article with no positive score gives an empty run at 0.
+    """
+    best, best_start, best_end = 0.0, 0, 0
+    running, start = 0.0, 0
+    for i, value in enumerate(scores):
+        if running <= 0:
+            running, start = 0.0, i
+        running += value
+        if running > best:
+            best, best_start, best_end = running, start, i + 1
+    return best_start, best_end
+
+
+def neighbour_features(X, probabilities: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """Second-pass features of every sample.
+
+    Parameters
+    ----------
+    X
+        :class:`~triage.features.Context` samples; ``article`` and ``index``
+        place each in its article.
+    probabilities
+        First-pass probabilities, one row per sample.
+    content
+        For each sample, the first pass's probability that it is part of the
+        story (not boilerplate).
+    """
+    k = probabilities.shape[1]
+    width = 3 * k + k * len(WINDOWS) + 9
+    out = np.zeros((len(X), width))
+    for positions in _articles(X):
+        p = probabilities[positions]
+        zero = np.zeros((1, k))
+        previous = np.vstack([zero, p[:-1]])
+        following = np.vstack([p[1:], zero])
+        windows = [_window_means(p, half) for half in WINDOWS]
+        words = np.array([len(_WORD.findall(X[i].text)) for i in positions], dtype=float)
+        mass = content[positions] * np.log1p(words)
+        total = mass.sum() or 1.0
+        before = (np.cumsum(mass) - mass) / total
+        after = 1.0 - before - mass / total
+        start, end = main_block((content[positions] - 0.5) * np.log1p(words))
+        place = np.arange(len(positions))
+        distance = np.where(place < start, start - place, np.where(place >= end, place - end + 1, 0))
+        characters = np.array([len(X[i].text) for i in positions], dtype=float)
+        ends = np.array([float(X[i].text.rstrip().endswith(_END_PUNCT)) for i in positions])
+        out[positions] = np.hstack(
+            [p, previous, following, *windows]
+            + [
+                np.column_stack(
+                    [
+                        before,
+                        after,
+                        np.log(before + 0.01),
+                        np.log(np.clip(after, 0, None) + 0.01),
+                        np.log1p(words),
+                        np.log1p(characters),
+                        ends,
+                        (distance == 0).astype(float),
+                        np.log1p(distance),
+                    ]
+                )
+            ]
+        )
+    return out
+
+
+class NeighbourPass(ClassifierMixin, BaseEstimator):
+    """Wrap ``first`` (a classifier of Context samples) with a neighbour-aware second pass.
+
+    Parameters
+    ----------
+    first
+        An unfitted classifier of :class:`~triage.features.Context` samples
+        with ``predict_proba``; the pipeline of TF-IDF and layout features.
+    C
+        Inverse regularisation of the second pass's logistic regression.
+    inner_folds
+        Folds (whole articles) for the out-of-fold probabilities the second
+        pass learns from. With fewer than two articles there is no second pass.
+    """
+
+    def __init__(self, first, C: float = 1.0, inner_folds: int = 4, random_state: int = 0):
+        self.first = first
+        self.C = C
+        self.inner_folds = inner_folds
+        self.random_state = random_state
+
+    def _first_proba(self, model, X) -> np.ndarray:
+        out = np.zeros((len(X), len(self.classes_)))
+        columns = [int(np.flatnonzero(self.classes_ == c)[0]) for c in model.classes_]
+        out[:, columns] = model.predict_proba(X)
+        return out
+
+    def _content(self, probabilities: np.ndarray) -> np.ndarray:
+        boilerplate = np.flatnonzero(self.classes_ == "boilerplate")
+        if len(boilerplate) == 0:
+            return np.ones(len(probabilities))
+        return 1.0 - probabilities[:, boilerplate[0]]
+
+    def fit(self, X, y):
+        X = list(X)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        groups = np.array([sample.article for sample in X])
+        n_groups = len(set(groups.tolist()))
+        self.second_ = None
+        if n_groups >= 2 and len(self.classes_) >= 2:
+            folds = GroupKFold(n_splits=min(self.inner_folds, n_groups))
+            out_of_fold = np.zeros((len(X), len(self.classes_)))
+            for train, test in folds.split(X, y, groups):
+                train_y = y[train]
+                if len(set(train_y.tolist())) < 2:
+                    out_of_fold[np.ix_(test, self.classes_ == train_y[0])] = 1.0
+                    continue
+                model = clone(self.first).fit([X[i] for i in train], train_y)
+                out_of_fold[test] = self._first_proba(model, [X[i] for i in test])
+            features = neighbour_features(X, out_of_fold, self._content(out_of_fold))
+            self.second_ = make_pipeline(
+                StandardScaler(),
+                LogisticRegression(
+                    C=self.C, class_weight="balanced", max_iter=1000, random_state=self.random_state
+                ),
+            ).fit(features, y)
+        self.first_ = clone(self.first).fit(X, y)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        X = list(X)
+        first = self._first_proba(self.first_, X)
+        if self.second_ is None:
+            return first
+        second = self.second_.predict_proba(neighbour_features(X, first, self._content(first)))
+        out = np.zeros_like(first)
+        columns = [int(np.flatnonzero(self.classes_ == c)[0]) for c in self.second_.classes_]
+        out[:, columns] = second
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
