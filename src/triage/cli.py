@@ -337,8 +337,9 @@ def evaluate(
 ) -> None:
     """Measure the model: leave-one-article-out figures beside baselines, or the AEB benchmark.
 
-    Examples: triage evaluate --plot confusion.png;
-    triage evaluate --benchmark ../shared/benchmarks/aeb
+    Example: triage evaluate --plot confusion.png
+
+    Example: triage evaluate --benchmark ../shared/benchmarks/aeb
     """
     from triage import evaluate as ev
     from triage import report

@@ -1,0 +1,267 @@
+"""Evaluation: baselines, the drop threshold, abstaining, and the evaluate command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEED_NAMES, make_project
+from test_aeb import write_benchmark
+from triage.cli import app
+from triage.evaluate import baseline_predictions, evaluate_benchmark, model_keep
+from triage.labels import LabelledArticle, load_labels
+from triage.model import ClassifiedParagraph, Model, choose_boilerplate_threshold
+from triage.persist import load_model_file
+from triage.text import split_paragraphs
+
+runner = CliRunner()
+
+LONG = "The police said on Monday that the two men had been held overnight at the station in the city centre."
+
+
+def article(name: str, rows: list[tuple[str, str]]) -> LabelledArticle:
+    paragraphs = split_paragraphs("\n".join(text for _, text in rows))
+    return LabelledArticle(
+        name=name,
+        label_path=Path(f"{name}.csv"),
+        article_path=Path(f"{name}.txt"),
+        paragraphs=paragraphs,
+        labels={i: label for i, (label, _) in enumerate(rows)},
+    )
+
+
+ARTICLES = [
+    article("a", [("boilerplate", "Home"), ("attack", LONG), ("attack", LONG + " Two died.")]),
+    article("b", [("boilerplate", "Share"), ("state_response", LONG + " Again."), ("boilerplate", "Menu")]),
+    article("c", [("social_context", LONG + " Later."), ("boilerplate", "Sign in")]),
+]
+
+
+# --- baselines ---
+
+
+def test_majority_baseline_uses_only_the_other_articles():
+    predicted = baseline_predictions(ARTICLES, "majority")
+    # Without "a": boilerplate 3, others 1 each. Without "b": attack 2 = boilerplate 2,
+    # a tie the guide's order breaks for attack. Without "c": boilerplate 3.
+    assert predicted == ["boilerplate"] * 3 + ["attack"] * 3 + ["boilerplate"] * 2
+
+
+def test_length_rule_calls_short_paragraphs_boilerplate_and_the_rest_the_usual_story_label():
+    predicted = baseline_predictions(ARTICLES, "length_rule")
+    # The story label comes from the other articles: without "a" state_response and
+    # social_context tie (the guide's order picks state_response); otherwise attack.
+    assert predicted[:3] == ["boilerplate", "state_response", "state_response"]
+    assert predicted[3:6] == ["boilerplate", "attack", "boilerplate"]
+    assert predicted[6:] == ["attack", "boilerplate"]
+
+
+def test_justext_baseline_drops_navigation_and_keeps_prose():
+    pytest.importorskip("justext")
+    prose = article(
+        "d",
+        [("boilerplate", "Home"), ("attack", LONG + " " + LONG), ("boilerplate", "Contact us")],
+    )
+    predicted = baseline_predictions([prose, ARTICLES[0]], "justext")
+    assert predicted[:3] == ["boilerplate", "attack", "boilerplate"]
+
+
+def test_unknown_baseline():
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baseline_predictions(ARTICLES, "oracle")
+
+
+# --- the drop threshold and abstaining ---
+
+
+def test_threshold_keeps_the_asked_share_of_content():
+    rng = np.random.default_rng(0)
+    p = np.concatenate([rng.uniform(0.0, 1.0, 200), rng.uniform(0.6, 1.0, 100)])
+    is_boilerplate = np.array([False] * 200 + [True] * 100)
+    threshold = choose_boilerplate_threshold(p, is_boilerplate, content_recall=0.98)
+    kept = p[~is_boilerplate] < threshold
+    assert kept.mean() >= 0.98
+    # and it is the lowest such threshold: one step lower would drop too much
+    assert (p[~is_boilerplate] < np.nextafter(threshold, 0) - 1e-12).mean() < 0.98 or threshold == 0.5
+
+
+def test_threshold_is_never_below_one_half():
+    assert choose_boilerplate_threshold(np.array([0.1, 0.9]), np.array([False, True])) == 0.5
+    assert choose_boilerplate_threshold(np.array([0.9]), np.array([True])) == 0.5
+
+
+def test_threshold_when_content_scores_high():
+    p = np.array([0.95] * 10 + [0.2] * 90 + [0.99] * 5)
+    is_boilerplate = np.array([False] * 100 + [True] * 5)
+    threshold = choose_boilerplate_threshold(p, is_boilerplate, content_recall=0.95)
+    assert threshold > 0.95  # dropping at 0.95 would lose 10% of the content
+
+
+def paragraph(scores: dict[str, float]) -> ClassifiedParagraph:
+    label = max(scores, key=scores.get)
+    return ClassifiedParagraph(0, 0, 1, "x", label, scores[label], scores)
+
+
+def test_model_drops_boilerplate_only_above_its_threshold():
+    model = Model(pipeline=None, metadata={"boilerplate_threshold": 0.8})
+    assert model.drop_threshold == 0.8
+    scores = {"attack": 0.1, "state_response": 0.1, "social_context": 0.1}
+    assert model.drops(paragraph({**scores, "boilerplate": 0.85}))
+    assert not model.drops(paragraph({**scores, "boilerplate": 0.7}))
+    assert model.drops(paragraph({**scores, "boilerplate": 0.7}), threshold=0.5)
+    assert not model.drops(paragraph({"attack": 0.6, "boilerplate": 0.4}), threshold=0.3)
+    assert Model(pipeline=None).drop_threshold == 0.5
+
+
+def test_min_score_labels_unsure_paragraphs_uncertain(model_path):
+    model = load_model_file(model_path)
+    text = "Gunmen stormed the hotel and killed four guests.\nShare this article\nThe weather was mild."
+    plain = model.classify(text)
+    unsure = model.classify(text, min_score=1.0)
+    assert [p.label == "uncertain" for p in unsure] == [p.score < 1.0 for p in plain]
+    assert any(p.label == "uncertain" for p in unsure)
+    assert [p.scores for p in unsure] == [p.scores for p in plain]
+    assert [p.label for p in model.classify(text, min_score=0.0)] == [p.label for p in plain]
+
+
+def test_cli_min_score_and_drop_use_the_threshold(model_path, tmp_path):
+    article_path = tmp_path / "a.txt"
+    lines = [
+        "Accessibility links",
+        "Gunmen stormed the hotel on Sunday night and killed four guests, witnesses said.",
+        "Police cordoned off the area and arrested two suspects.",
+    ]
+    article_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def run(*options: str, model: Path = model_path) -> list[str]:
+        out = runner.invoke(app, ["classify", "--model", str(model), *options, str(article_path)])
+        assert out.exit_code == 0, out.output
+        return out.stdout.splitlines()
+
+    rows = [json.loads(line) for line in run("--format", "jsonl")]
+    assert rows[0]["label"] == "boilerplate" and rows[1]["label"] != "boilerplate"
+    unsure = [json.loads(line) for line in run("--format", "jsonl", "--min-score", "1")]
+    assert [r["label"] == "uncertain" for r in unsure] == [r["score"] < 1 for r in rows]
+
+    def kept_with_threshold(threshold: float) -> list[str]:
+        from triage.persist import save_model
+
+        model = load_model_file(model_path)
+        model.metadata["boilerplate_threshold"] = threshold
+        path = save_model(model, tmp_path / f"m{threshold}.joblib")
+        return run("--format", "text", "--drop", "boilerplate", model=path)
+
+    assert kept_with_threshold(0.5) == lines[1:]
+    above = rows[0]["scores"]["boilerplate"] + 1e-6
+    assert kept_with_threshold(above) == lines
+    # --min-score does not change what --drop boilerplate drops
+    assert run("--format", "text", "--drop", "boilerplate", "--min-score", "1") == lines[1:]
+
+
+def test_min_score_out_of_range(model_path, tmp_path):
+    result = runner.invoke(app, ["classify", "--model", str(model_path), "--min-score", "2", "-"], input="x\n")
+    assert result.exit_code == 2
+
+
+# --- triage evaluate ---
+
+
+def test_evaluate_reports_the_model_and_the_baselines(tmp_path):
+    pytest.importorskip("justext")
+    labels = make_project(tmp_path / "three", SEED_NAMES[:3]) / "labels"
+    result = runner.invoke(app, ["evaluate", "--labels", str(labels), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["n_articles"] == 3
+    assert set(figures["baselines"]) == {"majority", "length_rule", "justext"}
+    n = figures["n_paragraphs"]
+    for fig in [figures["model"], *figures["baselines"].values()]:
+        assert fig["n_paragraphs"] == n and sum(map(sum, fig["confusion"])) == n
+        assert 0.0 <= fig["macro_f1"] <= 1.0
+    assert 0.5 <= figures["boilerplate_threshold"] <= 1.0
+
+    text = runner.invoke(app, ["evaluate", "--labels", str(labels), "--no-justext"])
+    assert text.exit_code == 0
+    assert "Leave-one-article-out cross-validation: 3 articles" in text.stdout
+    assert "majority class" in text.stdout and "length rule" in text.stdout
+    assert "jusText" not in text.stdout
+
+
+def test_evaluate_plots_the_confusion_matrix(tmp_path):
+    pytest.importorskip("matplotlib")
+    labels = make_project(tmp_path / "two", SEED_NAMES[:2]) / "labels"
+    png = tmp_path / "cm.png"
+    result = runner.invoke(app, ["evaluate", "--labels", str(labels), "--no-justext", "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_option_clashes(tmp_path):
+    result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "m.joblib")])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: --model: cross-validation trains its own models; use it with --benchmark"
+
+
+PAGES = {
+    "p1": [
+        ("boilerplate", "Home"),
+        ("boilerplate", "Sign in"),
+        ("content", "Gunmen stormed a hotel in the capital on Sunday and killed four guests, the police said."),
+        ("content", "Officers arrested two suspects after a chase through the old town later that night."),
+        ("boilerplate", "\u200b"),
+        ("boilerplate", "Share this article"),
+    ]
+}
+
+
+def test_model_keep_drops_what_the_model_calls_boilerplate(model_path):
+    model = load_model_file(model_path)
+    lines = [line for _, line in PAGES["p1"]]
+    kept = model_keep(model, lines)
+    assert kept[4] is False  # nothing visible: dropped without asking the model
+    results = model.classify_paragraphs(split_paragraphs("\n".join(lines[:4] + lines[5:])))
+    assert kept[:4] + kept[5:] == [not model.drops(r) for r in results]
+    assert model_keep(model, lines, threshold=1.01)[:4] == [True] * 4
+
+
+def test_benchmark_on_a_small_folder(model_path, tmp_path):
+    root = write_benchmark(
+        tmp_path / "aeb",
+        PAGES,
+        bodies={"p1": {"articleBody": "\n".join(line for label, line in PAGES["p1"] if label == "content")}},
+    )
+    model = load_model_file(model_path)
+    figures = evaluate_benchmark(model, root, with_justext=False, bootstrap=0)
+    assert set(figures["filters"]) == {"triage", "keep_all", "min_10_words"}
+    assert figures["pages"] == 1 and figures["lines"] == 6
+    assert figures["filters"]["min_10_words"]["line"]["f1"] == 1.0
+    assert figures["filters"]["keep_all"]["line"]["precision"] == pytest.approx(2 / 6)
+
+    result = runner.invoke(app, ["evaluate", "--benchmark", str(root), "--model", str(model_path), "--no-justext"])
+    assert result.exit_code == 0, result.output
+    assert "AEB boilerplate benchmark: 1 pages, 6 lines" in result.stdout
+    assert "triage classify --drop boilerplate" in result.stdout and ">= 10 words" in result.stdout
+
+
+def test_benchmark_folder_missing(model_path, tmp_path):
+    result = runner.invoke(app, ["evaluate", "--benchmark", str(tmp_path / "none"), "--model", str(model_path)])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: ")
+    assert "none: no such folder; pass the folder from shared/benchmarks/aeb" in result.output
+
+
+def test_real_data_has_no_article_on_both_sides(project):
+    """Leave-one-article-out on the shipped seed labels: fold by fold, the groups are disjoint."""
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    from triage.model import dataset
+
+    data = dataset(load_labels(project / "labels"))
+    groups = np.asarray(data.groups)
+    for train, test in LeaveOneGroupOut().split(data.samples, data.labels, groups):
+        assert set(groups[train]).isdisjoint(groups[test])
+        assert len(set(groups[test])) == 1
