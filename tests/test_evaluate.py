@@ -265,3 +265,22 @@ def test_real_data_has_no_article_on_both_sides(project):
     for train, test in LeaveOneGroupOut().split(data.samples, data.labels, groups):
         assert set(groups[train]).isdisjoint(groups[test])
         assert len(set(groups[test])) == 1
+
+
+def test_calibration_of_perfect_and_overconfident_scores():
+    from triage.evaluate import calibration
+
+    truth = ["attack", "boilerplate", "attack", "state_response"]
+    perfect = np.eye(4)[[0, 3, 0, 1]]
+    figures = calibration(perfect, truth)
+    assert figures["ece"] == 0.0 and figures["brier"] == 0.0
+    assert all(row["coverage"] == 1.0 and row["accuracy"] == 1.0 for row in figures["abstain"])
+
+    wrong = np.full((4, 4), 0.02)
+    wrong[:, 2] = 0.94  # always social_context, 94% sure, never right
+    figures = calibration(wrong, truth)
+    assert figures["ece"] == pytest.approx(0.94)
+    half = np.array([[0.55, 0.45, 0, 0]] * 2 + [[0.95, 0.05, 0, 0]] * 2)
+    coverage = {row["min_score"]: (row["coverage"], row["accuracy"]) for row in calibration(half, ["attack", "state_response", "attack", "attack"])["abstain"]}
+    assert coverage[0.5] == (1.0, 0.75)
+    assert coverage[0.9] == (0.5, 1.0)

@@ -106,6 +106,50 @@ def baseline_predictions(articles: list[LabelledArticle], name: str) -> list[str
     raise ValueError(f"unknown baseline {name!r}")
 
 
+MIN_SCORES = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def calibration(probabilities: np.ndarray, truth: Sequence[str], *, bins: int = 10) -> dict[str, Any]:
+    """How far the scores can be taken at their word, from out-of-fold probabilities.
+
+    Returns
+    -------
+    dict
+        ``ece``: expected calibration error of the best score (``bins`` equal-width
+        bins; 0 means a paragraph scored 0.8 is right 80% of the time); ``brier``:
+        the multi-class Brier score; ``abstain``: for each ``--min-score`` in
+        :data:`MIN_SCORES`, the share of paragraphs that keep a label (``coverage``)
+        and the accuracy among them.
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    truth_index = np.array([LABELS.index(t) for t in truth])
+    best = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == truth_index
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(best, edges[1:-1]), 0, bins - 1)
+    ece = sum(
+        abs(right[which == b].mean() - best[which == b].mean()) * np.mean(which == b)
+        for b in range(bins)
+        if np.any(which == b)
+    )
+    onehot = np.eye(len(LABELS))[truth_index]
+    abstain = []
+    for threshold in MIN_SCORES:
+        labelled = best >= threshold
+        abstain.append(
+            {
+                "min_score": threshold,
+                "coverage": float(labelled.mean()),
+                "accuracy": float(right[labelled].mean()) if labelled.any() else 0.0,
+            }
+        )
+    return {
+        "ece": float(ece),
+        "brier": float(np.mean(np.sum((probabilities - onehot) ** 2, axis=1))),
+        "abstain": abstain,
+    }
+
+
 def evaluate_labels(
     labels_dir: str | Path,
     *,
@@ -152,6 +196,7 @@ def evaluate_labels(
         result.probabilities[:, LABELS.index("boilerplate")],
         np.asarray(truth) == "boilerplate",
     )
+    out["calibration"] = calibration(result.probabilities, truth)
     out["baselines"] = {
         name: score(
             truth, baseline_predictions(articles, name), labels=list(LABELS), n_articles=len(articles)

@@ -73,6 +73,15 @@ def format_labels_evaluation(result: dict[str, Any]) -> str:
         "",
         f"Boilerplate drop threshold keeping 98% of story paragraphs: {result['boilerplate_threshold']:.3f}",
     ]
+    if "calibration" in result:
+        cal = result["calibration"]
+        parts += [
+            f"Calibration of the scores: expected calibration error {cal['ece']:.3f}, Brier {cal['brier']:.3f}",
+            "--min-score  labelled  accuracy of those labelled",
+        ]
+        parts += [
+            f"{row['min_score']:10.2f}  {row['coverage']:8.1%}  {row['accuracy']:.1%}" for row in cal["abstain"]
+        ]
     if "model_on_seeds" in result:
         parts.append(
             "'seed articles only' counts the held-out predictions on the real seed reports; "
