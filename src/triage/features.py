@@ -148,8 +148,6 @@ class LayoutFeatures(BaseEstimator, TransformerMixin):
                 + _shape(sample.next)
                 + [
                     sample.index / last,
-                    float(sample.index == 0),
-                    float(sample.index == sample.count - 1),
                     math.log1p(sample.index),
                     math.log1p(sample.count - 1 - sample.index),
                 ]
@@ -161,7 +159,7 @@ class LayoutFeatures(BaseEstimator, TransformerMixin):
             SHAPE_NAMES
             + [f"previous_{n}" for n in SHAPE_NAMES]
             + [f"next_{n}" for n in SHAPE_NAMES]
-            + ["position", "is_first", "is_last", "log_from_start", "log_from_end"]
+            + ["position", "log_from_start", "log_from_end"]
         )
         return np.asarray(names, dtype=object)
 
