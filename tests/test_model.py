@@ -140,3 +140,26 @@ def test_failed_save_leaves_no_partial_file(project, tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="cannot write the model"):
         save_model(model, target)
     assert list(target.parent.iterdir()) == []
+
+
+def test_main_block_finds_the_best_run():
+    from triage.neighbours import main_block
+
+    assert main_block([-1, 2, 3, -1, 4, -10, 5]) == (1, 5)
+    assert main_block([-1, -2]) == (0, 0)
+    assert main_block([]) == (0, 0)
+
+
+def test_neighbour_pass_learns_from_out_of_fold_probabilities(project):
+    from triage.model import ModelSettings, dataset, fit
+
+    articles = load_labels(project / "labels")
+    model = fit(articles, ModelSettings(neighbours=True))
+    assert model.second_ is not None  # five articles: a second pass was trained
+    data = dataset(articles)
+    probabilities = model.predict_proba(data.samples)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert list(model.classes_) == sorted(set(data.labels))
+    single = fit(articles[:1], ModelSettings(neighbours=True))
+    assert single.second_ is None  # one article: no held-out probabilities to learn from
+    np.testing.assert_allclose(single.predict_proba(data.samples[:3]).sum(axis=1), 1.0)

@@ -39,7 +39,7 @@ class ModelSettings:
     min_df: int = 2
     layout: bool = True
     cues: bool = True
-    neighbours: bool = True
+    neighbours: bool = False
     neighbour_C: float = 1.0
 
 

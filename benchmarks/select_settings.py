@@ -1,0 +1,66 @@
+"""Choose the model's settings by grouped cross-validation, not by hand.
+
+Runs leave-one-article-out cross-validation on the project's labels for each
+candidate setting and prints macro-F1 and boilerplate F1 on all articles and on
+the real seed articles alone (held out, trained on all the others). The shipped
+defaults in ``triage.model.ModelSettings`` are the ones this table supports.
+
+    python benchmarks/select_settings.py [--labels labels] [--quick]
+
+Takes a few minutes on two cores (``--quick`` runs the first three candidates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from triage.config import LABELS, labels_dir
+from triage.evaluate import is_seed
+from triage.labels import load_labels
+from triage.model import ModelSettings, cross_validate, score
+
+CANDIDATES = {
+    "shipped defaults": ModelSettings(),
+    "C=0.3": ModelSettings(C=0.3),
+    "C=3": ModelSettings(C=3.0),
+    "C=10": ModelSettings(C=10.0),
+    "no class weights": ModelSettings(class_weight=None),
+    "no character n-grams": ModelSettings(char_ngrams=None),
+    "no layout features": ModelSettings(layout=False),
+    "no actor/action cues": ModelSettings(cues=False),
+    "neighbour second pass": ModelSettings(neighbours=True),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--labels", default=None, help="labels folder [default: the project's]")
+    parser.add_argument("--quick", action="store_true", help="only the first three candidates")
+    args = parser.parse_args()
+    articles = [a for a in load_labels(args.labels or labels_dir()) if a.labels]
+    seeds = {a.name for a in articles if is_seed(a)}
+    names = list(CANDIDATES)[:3] if args.quick else list(CANDIDATES)
+    print(f"{len(articles)} articles ({len(seeds)} seed articles)\n")
+    print(f"{'setting':24}  macro-F1  boiler F1  seeds macro-F1  seeds boiler F1  seconds")
+    for name in names:
+        started = time.perf_counter()
+        result = cross_validate(articles, CANDIDATES[name], n_jobs=-1)
+        mask = [g in seeds for g in result.data.groups]
+        on_seeds = score(
+            [t for t, m in zip(result.data.labels, mask) if m],
+            [p for p, m in zip(result.predicted, mask) if m],
+            labels=list(LABELS),
+            n_articles=len(seeds),
+        )
+        e = result.evaluation
+        print(
+            f"{name:24}  {e.macro_f1:8.3f}  {e.f1['boilerplate']:9.3f}  "
+            f"{on_seeds.macro_f1:14.3f}  {on_seeds.f1['boilerplate']:15.3f}  "
+            f"{time.perf_counter() - started:7.0f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
