@@ -126,7 +126,7 @@ def _default_model(note: Note) -> Model:
                 note(f"labels in {labels_dir} changed since {path} was trained; run 'triage train'")
                 return model
             reason = f"labels in {labels_dir} changed since {path} was built"
-    note(f"{reason}: building the default model from {labels_dir} (about a second)")
+    note(f"{reason}: building the default model from {labels_dir} (some seconds)")
     model, _ = train(labels_dir, evaluate=False)
     model.metadata["auto_built"] = True
     try:

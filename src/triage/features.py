@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -98,13 +99,18 @@ _END_PUNCT = tuple('.!?"”’\')')
 _STOP = ENGLISH_STOP_WORDS
 
 
-def _shape(text: str) -> list[float]:
-    """Layout cues of one text: the kind jusText and boilerplate removers use."""
+@lru_cache(maxsize=1 << 16)
+def _shape(text: str) -> tuple[float, ...]:
+    """Layout cues of one text: the kind jusText and boilerplate removers use.
+
+    Cached: each text is also its neighbours' neighbour, and cross-validation
+    sees the same texts in every fold.
+    """
     words = _WORD.findall(text)
     n_words = len(words)
     letters = sum(c.isalpha() for c in text) or 1
     stripped = text.rstrip()
-    return [
+    return (
         math.log1p(n_words),
         math.log1p(len(stripped)),
         float(stripped.endswith(_END_PUNCT)),
@@ -115,7 +121,7 @@ def _shape(text: str) -> list[float]:
         float(n_words > 0 and not text[:1].isalnum() and text[:1] not in "\"“'‘"),
         float(any(q in text for q in "\"“”")),
         min(text.count(". ") + 1, 10) / 10 if n_words else 0.0,
-    ]
+    )
 
 
 SHAPE_NAMES = [
@@ -146,11 +152,11 @@ class LayoutFeatures(BaseEstimator, TransformerMixin):
                 _shape(sample.text)
                 + _shape(sample.previous)
                 + _shape(sample.next)
-                + [
+                + (
                     sample.index / last,
                     math.log1p(sample.index),
                     math.log1p(sample.count - 1 - sample.index),
-                ]
+                )
             )
         return np.asarray(rows, dtype=np.float64)
 
@@ -226,6 +232,27 @@ def _cue_pattern(stems: tuple[str, ...]) -> re.Pattern:
 _CUE_PATTERNS = {name: _cue_pattern(stems) for name, stems in CUES.items()}
 
 
+@lru_cache(maxsize=1 << 16)
+def _cue_row(text: str) -> tuple[float, ...]:
+    """Cue counts, densities and actor-action sentence shares of one text (cached)."""
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()] or [""]
+    totals = dict.fromkeys(CUES, 0.0)
+    state_pairs = attack_pairs = 0
+    for sentence in sentences:
+        lowered = sentence.lower()
+        hits = {name: len(p.findall(lowered)) for name, p in _CUE_PATTERNS.items()}
+        for name, count in hits.items():
+            totals[name] += count
+        state_pairs += bool(hits["state_actor"] and hits["state_action"])
+        attack_pairs += bool(hits["attacker"] and hits["violence"])
+    n_words = max(len(_WORD.findall(text)), 1)
+    return (
+        tuple(math.log1p(totals[name]) for name in CUES)
+        + tuple(totals[name] / n_words * 10 for name in CUES)
+        + (state_pairs / len(sentences), attack_pairs / len(sentences))
+    )
+
+
 class CueFeatures(BaseEstimator, TransformerMixin):
     """Density of actor and action cues, and sentences pairing an actor with an action.
 
@@ -238,25 +265,7 @@ class CueFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        rows = []
-        for sample in X:
-            sentences = [s for s in _SENTENCE.split(sample.text) if s.strip()] or [""]
-            totals = dict.fromkeys(CUES, 0.0)
-            state_pairs = attack_pairs = 0
-            for sentence in sentences:
-                lowered = sentence.lower()
-                hits = {name: len(p.findall(lowered)) for name, p in _CUE_PATTERNS.items()}
-                for name, count in hits.items():
-                    totals[name] += count
-                state_pairs += bool(hits["state_actor"] and hits["state_action"])
-                attack_pairs += bool(hits["attacker"] and hits["violence"])
-            n_words = max(len(_WORD.findall(sample.text)), 1)
-            rows.append(
-                [math.log1p(totals[name]) for name in CUES]
-                + [totals[name] / n_words * 10 for name in CUES]
-                + [state_pairs / len(sentences), attack_pairs / len(sentences)]
-            )
-        return np.asarray(rows, dtype=np.float64)
+        return np.asarray([_cue_row(sample.text) for sample in X], dtype=np.float64)
 
     def get_feature_names_out(self, input_features=None):
         names = [f"cue_{n}" for n in CUES] + [f"cue_{n}_density" for n in CUES]

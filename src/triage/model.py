@@ -39,7 +39,7 @@ class ModelSettings:
     min_df: int = 2
     layout: bool = True
     cues: bool = True
-    neighbours: bool = False
+    neighbours: bool = True
     neighbour_C: float = 1.0
 
 
@@ -95,7 +95,7 @@ def build_pipeline(settings: ModelSettings | None = None):
         ]
     )
     if settings.neighbours:
-        return NeighbourPass(first, C=settings.neighbour_C, random_state=RANDOM_STATE)
+        return NeighbourPass(first, C=settings.neighbour_C, random_state=RANDOM_STATE, n_jobs=-1)
     return first
 
 

@@ -17,6 +17,7 @@ so it learns from probabilities as unsure as the ones it will see on new text.
 from __future__ import annotations
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -138,13 +139,29 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
     inner_folds
         Folds (whole articles) for the out-of-fold probabilities the second
         pass learns from. With fewer than two articles there is no second pass.
+    n_jobs
+        Inner folds fitted at once (joblib; ``-1`` for one per core). Inside
+        a worker of an outer parallel loop joblib runs them one by one.
     """
 
-    def __init__(self, first, C: float = 1.0, inner_folds: int = 4, random_state: int = 0):
+    def __init__(
+        self, first, C: float = 1.0, inner_folds: int = 4, random_state: int = 0, n_jobs=None
+    ):
         self.first = first
         self.C = C
         self.inner_folds = inner_folds
         self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _fold(self, X, y, train, test) -> np.ndarray:
+        """First-pass probabilities of ``test`` from a model fitted on ``train``."""
+        train_y = y[train]
+        if len(set(train_y.tolist())) < 2:
+            out = np.zeros((len(test), len(self.classes_)))
+            out[:, self.classes_ == train_y[0]] = 1.0
+            return out
+        model = clone(self.first).fit([X[i] for i in train], train_y)
+        return self._first_proba(model, [X[i] for i in test])
 
     def _first_proba(self, model, X) -> np.ndarray:
         out = np.zeros((len(X), len(self.classes_)))
@@ -166,15 +183,18 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         n_groups = len(set(groups.tolist()))
         self.second_ = None
         if n_groups >= 2 and len(self.classes_) >= 2:
-            folds = GroupKFold(n_splits=min(self.inner_folds, n_groups))
+            folds = list(
+                GroupKFold(n_splits=min(self.inner_folds, n_groups)).split(X, y, groups)
+            )
+            # The final first pass is fitted alongside the folds.
+            results = Parallel(n_jobs=self.n_jobs)(
+                [delayed(self._fold)(X, y, train, test) for train, test in folds]
+                + [delayed(clone(self.first).fit)(X, y)]
+            )
             out_of_fold = np.zeros((len(X), len(self.classes_)))
-            for train, test in folds.split(X, y, groups):
-                train_y = y[train]
-                if len(set(train_y.tolist())) < 2:
-                    out_of_fold[np.ix_(test, self.classes_ == train_y[0])] = 1.0
-                    continue
-                model = clone(self.first).fit([X[i] for i in train], train_y)
-                out_of_fold[test] = self._first_proba(model, [X[i] for i in test])
+            for (_, test), probabilities in zip(folds, results):
+                out_of_fold[test] = probabilities
+            self.first_ = results[-1]
             features = neighbour_features(X, out_of_fold, self._content(out_of_fold))
             self.second_ = make_pipeline(
                 StandardScaler(),
@@ -182,7 +202,8 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
                     C=self.C, class_weight="balanced", max_iter=1000, random_state=self.random_state
                 ),
             ).fit(features, y)
-        self.first_ = clone(self.first).fit(X, y)
+        else:
+            self.first_ = clone(self.first).fit(X, y)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
