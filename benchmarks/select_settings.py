@@ -7,7 +7,7 @@ defaults in ``triage.model.ModelSettings`` are the ones this table supports.
 
     python benchmarks/select_settings.py [--labels labels] [--quick]
 
-Takes a few minutes on two cores (``--quick`` runs the first three candidates).
+About five minutes per candidate on two cores (``--quick`` runs the first three).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CANDIDATES = {
     "no character n-grams": ModelSettings(char_ngrams=None),
     "no layout features": ModelSettings(layout=False),
     "no actor/action cues": ModelSettings(cues=False),
-    "neighbour second pass": ModelSettings(neighbours=True),
+    "no neighbour second pass": ModelSettings(neighbours=False),
 }
 
 

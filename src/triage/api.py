@@ -30,6 +30,7 @@ def train(
     *,
     settings: ModelSettings | None = None,
     evaluate: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Model, Evaluation | None]:
     """Train a model on every label under ``labels_dir``.
 
@@ -42,6 +43,8 @@ def train(
     evaluate
         Also run leave-one-article-out cross-validation and store its figures
         in the model's metadata.
+    progress
+        Called with (folds done, folds) as the cross-validation goes.
 
     Returns
     -------
@@ -60,7 +63,7 @@ def train(
     evaluation = None
     threshold = 0.5
     if evaluate and sum(1 for a in articles if a.labels) >= 2:
-        result = cross_validate(articles, settings)
+        result = cross_validate(articles, settings, progress=progress)
         evaluation = result.evaluation
         threshold = choose_boilerplate_threshold(
             result.probabilities[:, LABELS.index("boilerplate")],

@@ -6,6 +6,7 @@ so ``triage --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
@@ -68,6 +69,27 @@ def _user_errors(command):
     return wrapper
 
 
+@contextlib.contextmanager
+def _progress(description: str):
+    """A callback ``(done, total)`` drawing a progress bar on stderr, if stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"triage {__version__}")
@@ -105,7 +127,8 @@ def train(
     from triage.report import format_evaluation
 
     model_path = model or config.default_model_path()
-    fitted, evaluation = train_model(labels, evaluate=not no_eval)
+    with _progress("cross-validating (articles)") as progress:
+        fitted, evaluation = train_model(labels, evaluate=not no_eval, progress=progress)
     if evaluation is not None:
         typer.echo(format_evaluation(evaluation.as_dict(), title="Leave-one-article-out cross-validation"))
         typer.echo("")
@@ -304,9 +327,224 @@ def classify(
         raise typer.Exit(1)
 
 
+class Order(str, Enum):
+    uncertainty = "uncertainty"
+    document = "document"
+
+
+@app.command()
+@_user_errors
+def label(
+    paths: list[str] = typer.Argument(..., help="Article files (.txt) or folders of them."),
+    labels: Optional[Path] = typer.Option(
+        None, "--labels", help="Folder to save labels in. [default: the project's labels/]"
+    ),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Model for the suggestions. [default: models/triage.joblib]"
+    ),
+    order: Order = typer.Option(
+        Order.uncertainty,
+        "--order",
+        help="uncertainty: least sure paragraphs first, across articles; document: reading order.",
+    ),
+    retrain_every: int = typer.Option(
+        25,
+        "--retrain-every",
+        min=0,
+        help="Refit the model on the labels in the background every N answers (0: never).",
+    ),
+) -> None:
+    """Label articles paragraph by paragraph in the terminal, with the model's suggestions.
+
+    Keys: 1-4 or a/s/c/b choose attack, state_response, social_context, boilerplate;
+    Enter accepts the suggestion; u undoes; k skips; ? shows the definitions; q quits.
+    Every answer is saved at once; run the same command again to resume.
+
+    Example: triage label new_reports/
+    """
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "triage label: standard input is not a terminal; run it in an interactive "
+            "terminal (to label in bulk, edit the CSV files or use 'triage labels import')"
+        )
+    from rich.console import Console
+
+    from triage import label_ui
+    from triage.api import load_model
+    from triage.api import train as train_model
+    from triage.labelling import LabelsLock, Session, article_paths, open_article
+
+    labels_dir = labels or config.labels_dir()
+    files = article_paths(paths)
+    console = Console(highlight=False)
+    with LabelsLock(labels_dir):
+        articles = [open_article(path, labels_dir) for path in files]
+        session = Session(articles, order=order.value)
+        if session.current is None:
+            _note(f"every paragraph of the {len(articles)} given article(s) is labelled already")
+            return
+        fitted = load_model(model, note=_note)
+        session.suggest_with(fitted)
+
+        def refit():
+            return train_model(labels_dir, evaluate=False)[0]
+
+        retrainer = label_ui.Retrainer(refit) if retrain_every else None
+        ended = label_ui.run(
+            session,
+            getchar=label_ui.read_key,
+            console=console,
+            retrainer=retrainer,
+            retrain_every=retrain_every,
+        )
+        typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
+    if ended == "interrupted":
+        raise typer.Exit(130)
+
+
 class ReportFormat(str, Enum):
     text = "text"
     json = "json"
+
+
+labels_app = typer.Typer(
+    help="Check, count, export and import label files.\n\nExample: triage labels check",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(labels_app, name="labels")
+
+LABELS_OPTION = typer.Option(None, "--labels", help="Folder of label files. [default: the project's labels/]")
+
+
+@labels_app.command("check")
+@_user_errors
+def labels_check(
+    labels: Optional[Path] = LABELS_OPTION,
+    no_model: bool = typer.Option(
+        False, "--no-model", help="Skip the search for likely mislabels (it cross-validates a model)."
+    ),
+    folds: int = typer.Option(10, "--folds", min=2, help="Grouped folds for the mislabel search."),
+) -> None:
+    """Validate every label file, find conflicting labels and likely mislabels.
+
+    Errors (broken files, identical texts with different labels) exit with 1;
+    warnings (likely mislabels: a low out-of-fold probability for the paragraph's
+    own label, confident learning) leave the exit code at 0.
+
+    Example: triage labels check
+    """
+    from triage.label_tools import check_labels
+
+    labels_dir = labels or config.labels_dir()
+    with _progress("checking labels") as _:
+        report = check_labels(labels_dir, mislabels=not no_model, folds=folds)
+    for line in report.errors:
+        typer.echo(f"error: {line}")
+    for line in report.warnings:
+        typer.echo(f"warning: {line}")
+    n = sum(len(a.labels) for a in report.articles)
+    typer.echo(
+        f"{labels_dir}: {len(report.articles)} articles, {n} labelled paragraphs; "
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@labels_app.command("stats")
+@_user_errors
+def labels_stats(
+    labels: Optional[Path] = LABELS_OPTION,
+    output_format: ReportFormat = typer.Option(
+        ReportFormat.text, "--format", help="text (a table) or json."
+    ),
+) -> None:
+    """Count labelled paragraphs per class and per article.
+
+    Example: triage labels stats --labels labels/
+    """
+    from triage.label_tools import label_stats
+    from triage.labels import load_labels
+
+    labels_dir = labels or config.labels_dir()
+    rows = label_stats(load_labels(labels_dir), labels_dir)
+    if output_format is ReportFormat.json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in rows[0]:
+        table.add_column(column, justify="left" if column == "article" else "right")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    totals = {k: sum(r[k] for r in rows) for k in rows[0] if k != "article"}
+    table.add_row(f"total ({len(rows)} articles)", *(str(v) for v in totals.values()), style="bold")
+    Console(width=max(150, Console().width)).print(table)
+
+
+class ExportFormat(str, Enum):
+    doccano = "doccano"
+    labelstudio = "labelstudio"
+
+
+@labels_app.command("export")
+@_user_errors
+def labels_export(
+    output_format: ExportFormat = typer.Option(
+        ..., "--format", help="doccano (JSONL) or labelstudio (JSON tasks)."
+    ),
+    labels: Optional[Path] = LABELS_OPTION,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. [default: stdout]"),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Model for the pre-filled predictions. [default: models/triage.joblib]"
+    ),
+    no_predictions: bool = typer.Option(False, "--no-predictions", help="Leave the predictions out."),
+) -> None:
+    """Export every paragraph with its label (and the model's prediction) for doccano or Label Studio.
+
+    Example: triage labels export --format labelstudio -o review.json
+    """
+    from triage.api import load_model
+    from triage.label_tools import export_records, write_export
+    from triage.labels import load_labels
+
+    labels_dir = labels or config.labels_dir()
+    articles = load_labels(labels_dir)
+    fitted = None if no_predictions else load_model(model, note=_note)
+    records = export_records(articles, output_format.value, fitted)
+    write_export(records, output_format.value, output, sys.stdout)
+    if output is not None:
+        _note(f"{len(records)} paragraphs of {len(articles)} articles written to {output}")
+
+
+@labels_app.command("import")
+@_user_errors
+def labels_import(
+    path: Path = typer.Argument(..., help="A doccano JSONL or Label Studio JSON export."),
+    labels: Optional[Path] = LABELS_OPTION,
+) -> None:
+    """Bring labels reviewed in doccano or Label Studio back into the labels folder.
+
+    The format is told from the file. All records are checked before anything is
+    written; an article's labels become the imported ones.
+
+    Example: triage labels import review.json
+    """
+    from triage.label_tools import import_labels
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; give a doccano .jsonl or Label Studio .json export")
+    labels_dir = labels or config.labels_dir()
+    result = import_labels(path, labels_dir)
+    typer.echo(
+        f"Imported {result.articles} articles into {labels_dir} ({result.new_articles} new): "
+        f"{result.added} labels added, {result.changed} changed, {result.removed} removed"
+    )
+
+
 
 
 @app.command()
@@ -369,6 +607,65 @@ def evaluate(
         _note(f"confusion matrix drawn to {plot}")
 
 
+@app.command()
+@_user_errors
+def explain(
+    paths: Optional[list[str]] = typer.Argument(
+        None, help="Article files, folders or - to explain; none: the model's strongest features."
+    ),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Model file. [default: models/triage.joblib]"
+    ),
+    top: Optional[int] = typer.Option(
+        None, "--top", min=1, help="Features to show. [default: 20 per class, 5 per paragraph]"
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Load a model saved by another scikit-learn version anyway."
+    ),
+) -> None:
+    """Show which features push the model toward each label, per class or per paragraph.
+
+    Without paths: the strongest features of each class, to audit what the model
+    learned (names and numbers are masked as "xname" and "0"). With paths: each
+    paragraph's label and the features that pushed it there.
+
+    Example: triage explain --top 20
+
+    Example: triage explain report.txt
+    """
+    from triage.api import load_model
+    from triage.explain import explain_paragraphs, top_features
+    from triage.text import split_paragraphs
+
+    fitted = load_model(model, force=force, note=_note)
+    if not paths:
+        for label, features in top_features(fitted, top or 20).items():
+            typer.echo(f"{label}:")
+            for name, weight in features:
+                typer.echo(f"  {weight:+7.3f}  {name}")
+        return
+    failed = 0
+    for source in _inputs(paths):
+        try:
+            text = _read(source)
+        except InputError as exc:
+            _err(f"Error: {exc}")
+            failed += 1
+            continue
+        typer.echo(f"== {source}")
+        for item in explain_paragraphs(fitted, split_paragraphs(text), top or 5):
+            p = item.paragraph
+            typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {p.text[:90]}")
+            reasons = ", ".join(f"{name} {value:+.2f}" for name, value in item.reasons)
+            typer.echo(f"    because: {reasons or '(no single feature stands out)'}")
+            if item.first_pass_label != p.label:
+                typer.echo(
+                    f"    its own features said {item.first_pass_label}; the neighbouring paragraphs made it {p.label}"
+                )
+    if failed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point: one-line errors for usage mistakes too."""
     try:
@@ -383,7 +680,7 @@ def main() -> None:
     except click_errors.ClickException as exc:
         _err(f"Error: {exc.format_message()}")
         sys.exit(exc.exit_code)
-    except (click_errors.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         _err("Error: interrupted")
         sys.exit(130)
     except BrokenPipeError:

@@ -1,0 +1,338 @@
+"""Keeping labels clean and moving them between tools: ``triage labels ...``.
+
+- :func:`check_labels`: every file validated as the loader does, identical
+  paragraph texts with different labels, and likely mislabels found by
+  confident learning on out-of-fold probabilities.
+- :func:`label_stats`: counts per class and per article.
+- :func:`export_labels` / :func:`import_labels`: doccano JSONL and Label Studio
+  JSON, one record per paragraph, with the model's prediction pre-filled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from triage._atomic import atomic_write
+from triage.config import LABELS
+from triage.errors import InputError, LabelError
+from triage.labels import LabelledArticle, check_label_file, find_article, label_files, write_labels
+from triage.text import normalise_space, read_text, split_paragraphs
+
+
+@dataclass
+class CheckReport:
+    """What ``triage labels check`` found: errors make the labels unusable, warnings do not."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    articles: list[LabelledArticle] = field(default_factory=list)
+
+
+def _shown(path: Path, labels_dir: Path) -> str:
+    try:
+        return str(Path(labels_dir.name) / path.relative_to(labels_dir))
+    except ValueError:
+        return str(path)
+
+
+def conflicting_texts(articles: list[LabelledArticle], labels_dir: Path) -> list[str]:
+    """Identical paragraph texts (case and spacing aside) given different labels."""
+    seen: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+    for article in articles:
+        for index, label in article.labels.items():
+            key = normalise_space(article.paragraphs[index].text).casefold()
+            seen[key].append((_shown(article.label_path, labels_dir), index, label))
+    out = []
+    for key, places in seen.items():
+        labels = Counter(label for _, _, label in places)
+        if len(labels) < 2:
+            continue
+        where = "; ".join(f"{path} #{index}: {label}" for path, index, label in places[:6])
+        more = f" and {len(places) - 6} more" if len(places) > 6 else ""
+        out.append(f"same text, different labels ({where}{more}): {key[:60]!r}")
+    return out
+
+
+def likely_mislabels(
+    articles: list[LabelledArticle], labels_dir: Path, *, folds: int = 10, limit: int = 30
+) -> list[str]:
+    """Paragraphs whose out-of-fold probability for their own label is unusually low.
+
+    Confident learning: for each label, the threshold is the mean out-of-fold
+    probability of that label among the paragraphs that carry it. A paragraph
+    is suspect when its own label's probability is below that label's threshold
+    while another label's probability reaches *its* threshold; suspects are
+    listed least self-confident first. The folds hold out whole articles.
+    """
+    import numpy as np
+
+    from triage.model import cross_validate
+
+    result = cross_validate(articles, folds=folds)
+    y = np.asarray(result.data.labels)
+    proba = result.probabilities
+    column = {label: i for i, label in enumerate(LABELS)}
+    thresholds = np.array(
+        [proba[y == label, i].mean() if (y == label).any() else 1.0 for i, label in enumerate(LABELS)]
+    )
+    own = proba[np.arange(len(y)), [column[label] for label in y]]
+    rows = []
+    for i, label in enumerate(y):
+        above = [
+            j for j in range(len(LABELS)) if j != column[label] and proba[i, j] >= thresholds[j]
+        ]
+        if own[i] < thresholds[column[label]] and above:
+            best = max(above, key=lambda j: proba[i, j])
+            rows.append((own[i], i, LABELS[best], proba[i, best]))
+    rows.sort()
+    by_position = _positions(articles)
+    out = []
+    for own_p, i, other, other_p in rows[:limit]:
+        article, index = by_position[i]
+        text = article.paragraphs[index].text
+        out.append(
+            f"{_shown(article.label_path, labels_dir)} #{index}: labelled {y[i]} "
+            f"({own_p:.2f}), looks like {other} ({other_p:.2f}): {text[:60]!r}"
+        )
+    if len(rows) > limit:
+        out.append(f"... and {len(rows) - limit} more likely mislabels")
+    return out
+
+
+def _positions(articles: list[LabelledArticle]) -> list[tuple[LabelledArticle, int]]:
+    """Article and paragraph of each labelled sample, in :func:`triage.model.dataset` order."""
+    from triage.model import dataset
+
+    by_name = {a.name: a for a in articles}
+    data = dataset(articles)
+    return [(by_name[g], s.index) for g, s in zip(data.groups, data.samples)]
+
+
+def check_labels(labels_dir: Path, *, mislabels: bool = True, folds: int = 10) -> CheckReport:
+    """Run every check on a labels folder; see :class:`CheckReport`."""
+    report = CheckReport()
+    try:
+        files = label_files(labels_dir)
+    except LabelError as exc:
+        report.errors.append(str(exc))
+        return report
+    for path in files:
+        article, problems = check_label_file(path, labels_dir)
+        report.errors.extend(problems)
+        if article is not None and not problems:
+            report.articles.append(article)
+    report.errors.extend(conflicting_texts(report.articles, labels_dir))
+    labelled = [a for a in report.articles if a.labels]
+    kinds = {label for a in labelled for label in a.labels.values()}
+    if mislabels and not report.errors and len(labelled) >= 2 and len(kinds) >= 2:
+        report.warnings.extend(likely_mislabels(labelled, labels_dir, folds=folds))
+    return report
+
+
+def label_stats(articles: list[LabelledArticle], labels_dir: Path) -> list[dict]:
+    """One row per article: its name, paragraphs, labelled paragraphs and counts per label."""
+    rows = []
+    for article in articles:
+        counts = Counter(article.labels.values())
+        rows.append(
+            {
+                "article": _shown(article.label_path, labels_dir),
+                "paragraphs": len(article.paragraphs),
+                "labelled": len(article.labels),
+                **{label: counts.get(label, 0) for label in LABELS},
+            }
+        )
+    return rows
+
+
+# -- export and import -------------------------------------------------------
+
+FORMATS = ("doccano", "labelstudio")
+LABEL_STUDIO_CONFIG = (
+    '<View><Text name="text" value="$text"/><Choices name="label" toName="text" choice="single">'
+    + "".join(f'<Choice value="{label}"/>' for label in LABELS)
+    + "</Choices></View>"
+)
+
+
+def _choice(label: str) -> dict:
+    return {"from_name": "label", "to_name": "text", "type": "choices", "value": {"choices": [label]}}
+
+
+def export_records(articles: list[LabelledArticle], fmt: str, model=None) -> list[dict]:
+    """Every paragraph of every article as a record of ``fmt``.
+
+    Each record carries ``article``, ``index`` and ``text``; labelled paragraphs
+    carry their label (doccano ``label``, Label Studio ``annotations``) and, with
+    a ``model``, every paragraph carries its prediction and score (doccano
+    ``prediction``/``score`` metadata, Label Studio ``predictions``).
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"--format: unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    records = []
+    for article in articles:
+        predicted = model.classify_paragraphs(article.paragraphs) if model is not None else None
+        for p in article.paragraphs:
+            label = article.labels.get(p.index)
+            guess = predicted[p.index] if predicted is not None else None
+            if fmt == "doccano":
+                record = {
+                    "text": p.text,
+                    "label": [label] if label else [],
+                    "article": article.name,
+                    "index": p.index,
+                }
+                if guess is not None:
+                    record["prediction"] = guess.label
+                    record["score"] = round(guess.score, 4)
+            else:
+                record = {
+                    "data": {"text": p.text, "article": article.name, "index": p.index},
+                    "annotations": [{"result": [_choice(label)]}] if label else [],
+                }
+                if guess is not None:
+                    record["predictions"] = [
+                        {"model_version": "triage", "score": round(guess.score, 4), "result": [_choice(guess.label)]}
+                    ]
+            records.append(record)
+    return records
+
+
+def write_export(records: list[dict], fmt: str, path: Path | None, out) -> None:
+    """doccano: one JSON object per line; Label Studio: one JSON list."""
+    if fmt == "doccano":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    else:
+        text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+    if path is None:
+        out.write(text)
+    else:
+        atomic_write(path, lambda handle: handle.write(text))
+
+
+def _read_records(path: Path) -> tuple[str, list[dict]]:
+    """Records and their format, told from the content (a JSON list or JSON lines)."""
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+    stripped = raw.lstrip()
+    if stripped.startswith("["):
+        try:
+            records = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); export it again") from None
+        return "labelstudio", records
+    records = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path} line {number}: not valid JSON ({exc.msg}); fix or remove the line") from None
+    return "doccano", records
+
+
+def _record_fields(record, fmt: str, where: str) -> tuple[str, int, str, str | None]:
+    """(article, index, text, label or None) of one record."""
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: expected a JSON object per paragraph")
+    if fmt == "labelstudio":
+        data = record.get("data") or {}
+        answers = [a for a in record.get("annotations") or [] if not a.get("was_cancelled")]
+        choices = []
+        for result in (answers[-1].get("result") or []) if answers else []:
+            choices.extend((result.get("value") or {}).get("choices") or [])
+        article, index, text = data.get("article"), data.get("index"), data.get("text")
+    else:
+        labels = record.get("label", record.get("labels", []))
+        choices = [labels] if isinstance(labels, str) else list(labels or [])
+        article, index, text = record.get("article"), record.get("index"), record.get("text")
+    if not isinstance(article, str) or not article or not isinstance(index, int) or not isinstance(text, str):
+        raise InputError(
+            f"{where}: needs 'article', 'index' and 'text' (as 'triage labels export' writes them)"
+        )
+    if len(choices) > 1:
+        raise InputError(f"{where}: has {len(choices)} labels {choices}; keep one per paragraph")
+    label = choices[0] if choices else None
+    if label is not None and label not in LABELS:
+        raise InputError(f"{where}: unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    if "/" in article or "\\" in article or article.startswith("."):
+        raise InputError(f"{where}: article name {article!r} is not a plain file name")
+    return article, index, text, label
+
+
+@dataclass
+class ImportResult:
+    articles: int = 0
+    new_articles: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+def import_labels(path: Path, labels_dir: Path) -> ImportResult:
+    """Bring reviewed labels back into ``labels_dir``; all or nothing.
+
+    Records are grouped by article. An article already in ``labels_dir`` must
+    have the same paragraphs (the records' texts are checked against it); its
+    labels become the imported ones (a paragraph with no label in the file
+    loses its label). An unknown article is created from its paragraphs, one
+    per line. Every problem is found before anything is written.
+    """
+    fmt, records = _read_records(path)
+    grouped: dict[str, dict[int, tuple[str, str | None]]] = defaultdict(dict)
+    for number, record in enumerate(records, start=1):
+        where = f"{path} record {number}"
+        article, index, text, label = _record_fields(record, fmt, where)
+        if index in grouped[article]:
+            raise InputError(f"{where}: paragraph {index} of {article} appears twice; keep one")
+        grouped[article][index] = (text, label)
+    existing = {p.stem: p for p in label_files(labels_dir)} if labels_dir.is_dir() and any(labels_dir.rglob("*.csv")) else {}
+    plans = []
+    result = ImportResult()
+    for name, rows in grouped.items():
+        label_path = existing.get(name, labels_dir / f"{name}.csv")
+        article_path = find_article(label_path, labels_dir)
+        new_text = None
+        if article_path is None:
+            if sorted(rows) != list(range(len(rows))):
+                raise InputError(
+                    f"{path}: article {name} is not in {labels_dir} and its paragraphs are not all "
+                    "in the file; export whole articles"
+                )
+            new_text = "\n".join(normalise_space(rows[i][0]) for i in range(len(rows))) + "\n"
+            paragraphs = split_paragraphs(new_text)
+            old: dict[int, str] = {}
+            result.new_articles += 1
+        else:
+            paragraphs = split_paragraphs(read_text(article_path))
+            old = {}
+            if label_path.exists():
+                article, problems = check_label_file(label_path, labels_dir)
+                if problems or article is None:
+                    raise LabelError(f"{problems[0]}; fix it before importing")
+                old = dict(article.labels)
+        for index, (text, _) in rows.items():
+            if not 0 <= index < len(paragraphs) or normalise_space(text) != paragraphs[index].text:
+                raise InputError(
+                    f"{path}: paragraph {index} of {name} does not match {labels_dir}/{name}; "
+                    "the article changed since the export: export it again"
+                )
+        new = {i: label for i, (_, label) in rows.items() if label is not None}
+        new.update({i: label for i, label in old.items() if i not in rows})
+        result.articles += 1
+        result.added += sum(1 for i in new if i not in old)
+        result.changed += sum(1 for i in new if i in old and old[i] != new[i])
+        result.removed += sum(1 for i in old if i not in new)
+        plans.append((label_path, labels_dir / f"{name}.txt", new_text, paragraphs, new, old))
+    for label_path, text_path, new_text, paragraphs, new, old in plans:
+        if new_text is not None and new:
+            atomic_write(text_path, lambda handle, t=new_text: handle.write(t))
+        if new != old:
+            write_labels(label_path, paragraphs, new)
+    return result
