@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import typer
 
@@ -26,9 +26,6 @@ except ImportError:  # older typer runs on click itself
 from triage import __version__, config
 from triage.errors import InputError, TriageError, UsageError
 
-if TYPE_CHECKING:
-    from triage.model import ClassifiedParagraph
-
 app = typer.Typer(
     name="triage",
     help="Label the paragraphs of incident reports: attack, state_response, social_context, boilerplate.",
@@ -37,14 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-LABEL_STYLES = {
-    "attack": "bold red",
-    "state_response": "bold blue",
-    "social_context": "green",
-    "boilerplate": "dim",
-    config.UNCERTAIN: "yellow",
-}
 
 
 def _err(message: str) -> None:
@@ -143,6 +132,7 @@ class OutputFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
     text = "text"
+    parquet = "parquet"
 
 
 def _label_set(value: Optional[str], option: str) -> set[str] | None:
@@ -182,91 +172,30 @@ def _read(source: str) -> str:
     return read_text(source)
 
 
-class _Writer:
-    """Render classified paragraphs in one of the output formats, file after file."""
-
-    def __init__(self, fmt: OutputFormat, labels: list[str], many_sources: bool):
-        self.fmt = fmt
-        self.labels = labels
-        self.many_sources = many_sources
-        self.out = sys.stdout
-        self.csv = None
-        self.table_rows: list[tuple[str, ClassifiedParagraph]] = []
-
-    def write(self, source: str, paragraphs: list[ClassifiedParagraph]) -> None:
-        if self.fmt is OutputFormat.text:
-            for p in paragraphs:
-                self.out.write(p.text + "\n")
-        elif self.fmt is OutputFormat.jsonl:
-            for p in paragraphs:
-                record = {
-                    "source": source,
-                    "index": p.index,
-                    "start": p.start,
-                    "end": p.end,
-                    "label": p.label,
-                    "score": round(p.score, 6),
-                    "scores": {k: round(v, 6) for k, v in p.scores.items()},
-                    "text": p.text,
-                }
-                self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        elif self.fmt is OutputFormat.csv:
-            if self.csv is None:
-                self.csv = csv.writer(self.out, lineterminator="\n")
-                self.csv.writerow(
-                    ["source", "index", "start", "end", "label", "score"]
-                    + [f"score_{label}" for label in self.labels]
-                    + ["text"]
-                )
-            for p in paragraphs:
-                self.csv.writerow(
-                    [source, p.index, p.start, p.end, p.label, f"{p.score:.6f}"]
-                    + [f"{p.scores.get(label, 0.0):.6f}" for label in self.labels]
-                    + [p.text]
-                )
-        else:
-            self.table_rows.extend((source, p) for p in paragraphs)
-        self.out.flush()
-
-    def close(self) -> None:
-        if self.fmt is not OutputFormat.table or not self.table_rows:
-            return
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(show_header=True, header_style="bold", expand=True, box=None)
-        if self.many_sources:
-            table.add_column("source", overflow="fold", max_width=24)
-        table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("label", no_wrap=True)
-        table.add_column("score", justify="right", no_wrap=True)
-        table.add_column("text", overflow="ellipsis", no_wrap=True, ratio=1)
-        for source, p in self.table_rows:
-            style = LABEL_STYLES.get(p.label, "")
-            cells = [str(p.index), Text(p.label, style=style), f"{p.score:.2f}", Text(p.text, style="dim" if p.label == "boilerplate" else "")]
-            table.add_row(*([Path(source).name] if self.many_sources else []), *cells)
-        Console().print(table)
-
-
-def _dropped(model, paragraph: ClassifiedParagraph, drop: set[str]) -> bool:
-    """``--drop``: boilerplate by the model's threshold, other labels by name."""
-    if "boilerplate" in drop and model.drops(paragraph):
-        return True
-    return paragraph.label in drop - {"boilerplate"}
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
 
 
 @app.command()
 @_user_errors
 def classify(
     paths: list[str] = typer.Argument(
-        ..., help="Article files (.txt), folders of them, or - for standard input."
+        ...,
+        help="Articles (.txt, .html), corpora (.jsonl, .csv, .parquet: one article per record), "
+        "folders of .txt files, or - for standard input.",
     ),
     model: Optional[Path] = typer.Option(
         None, "--model", help="Model file. [default: models/triage.joblib, built from labels/ if absent]"
     ),
     output_format: Optional[OutputFormat] = typer.Option(
-        None, "--format", help="table, jsonl, csv or text. [default: table on a terminal, else jsonl]"
+        None,
+        "--format",
+        help="table, jsonl, csv, text or parquet. [default: from --output's extension; "
+        "else table on a terminal, jsonl otherwise]",
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Write to this file (atomically) instead of standard output."
     ),
     drop: Optional[str] = typer.Option(
         None, "--drop", help="Comma-separated labels to leave out, e.g. boilerplate."
@@ -281,6 +210,22 @@ def classify(
         max=1.0,
         help="Label 'uncertain' a paragraph whose best score is below this (0 to 1).",
     ),
+    input_format: Optional[str] = typer.Option(
+        None,
+        "--input-format",
+        help="txt, html, jsonl, csv or parquet. [default: from each file's extension, else txt]",
+    ),
+    text_field: str = typer.Option("text", "--text-field", help="Corpus field holding the article text."),
+    id_field: str = typer.Option("id", "--id-field", help="Corpus field holding the article id (output 'source')."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Stop at the first malformed record instead of skipping it."
+    ),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
+    chunk_size: int = typer.Option(64, "--chunk-size", min=1, help="Articles classified per batch."),
+    engine: Engine = typer.Option(Engine.local, "--engine", help="local, or dask (with --scheduler)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Dask scheduler address for --engine dask, e.g. tcp://host:8786."
+    ),
     force: bool = typer.Option(
         False, "--force", help="Load a model saved by another scikit-learn version anyway."
     ),
@@ -289,41 +234,113 @@ def classify(
 
     --drop boilerplate drops a paragraph when its boilerplate score is the
     highest and reaches the model's drop threshold (chosen in training to keep
-    98% of story paragraphs), whatever --min-score made of its label.
+    98% of story paragraphs), whatever --min-score made of its label. On a
+    corpus (jsonl, csv, parquet) with --format jsonl, csv or parquet it writes
+    one record per article instead: id, the cleaned text and the dropped count.
 
     Example: triage classify --drop boilerplate --format text report.txt > clean.txt
+
+    Example: triage classify corpus.jsonl --drop boilerplate --output clean.jsonl --jobs 2
     """
+    from triage.corpus import CORPUS_FORMATS, Skipped, detect_format, read_records
+
     drop_set = _label_set(drop, "--drop")
     keep_set = _label_set(keep, "--keep")
     if drop_set is not None and keep_set is not None:
         raise UsageError("--drop and --keep: give one of them, not both")
-    fmt = output_format or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl)
+    if output is not None and output_format is OutputFormat.table:
+        raise UsageError("--format table: draws on the terminal; give jsonl, csv, text or parquet with --output")
+    if output_format is not None:
+        fmt = output_format
+    elif output is not None:
+        by_suffix = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".txt": "text"}
+        fmt = OutputFormat(by_suffix.get(output.suffix.lower(), "jsonl"))
+    else:
+        fmt = OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl
+    if fmt is OutputFormat.parquet and output is None:
+        raise UsageError("--format parquet: Parquet is binary; write it to a file with --output FILE")
     sources = list(_inputs(paths))
+    formats = {source: detect_format(source, input_format) for source in sources}
+    corpus = any(f in CORPUS_FORMATS for f in formats.values())
+    clean = bool(
+        corpus and drop_set and "boilerplate" in drop_set
+        and fmt in (OutputFormat.jsonl, OutputFormat.csv, OutputFormat.parquet)
+    )
 
     from triage.api import load_model
-    from triage.text import split_paragraphs
+    from triage.stream import Options, Sink, chunks, rendered_chunks
 
+    options = Options(
+        fmt=fmt.value,
+        drop=frozenset(drop_set) if drop_set else None,
+        keep=frozenset(keep_set) if keep_set else None,
+        min_score=min_score,
+        clean=clean,
+    )
     fitted = load_model(model, force=force, note=_note)
-    writer = _Writer(fmt, list(config.LABELS), many_sources=len(sources) > 1)
-    failed = 0
-    for source in sources:
+    if engine is Engine.dask:
+        from triage.dask import classify_corpus_with_dask
+
+        if not scheduler:
+            raise UsageError("--engine dask: give the cluster's --scheduler ADDRESS (e.g. tcp://host:8786)")
+        if any(f not in CORPUS_FORMATS for f in formats.values()):
+            raise UsageError("--engine dask: reads corpora (.jsonl, .csv, .parquet) only")
+        sink = Sink(options, output, many_sources=True)
         try:
-            text = _read(source)
-        except InputError as exc:
-            _err(f"Error: {exc}")
-            failed += 1
-            continue
-        paragraphs = split_paragraphs(text)
-        if not paragraphs:
-            _note(f"{source}: no paragraphs (the article is empty or blank)")
-        results = fitted.classify_paragraphs(paragraphs, min_score=min_score)
-        if keep_set is not None:
-            results = [p for p in results if p.label in keep_set]
-        if drop_set is not None:
-            results = [p for p in results if not _dropped(fitted, p, drop_set)]
-        writer.write(source, results)
-    writer.close()
-    if failed:
+            skipped = classify_corpus_with_dask(
+                fitted, sources, formats, options, sink, scheduler=scheduler,
+                text_field=text_field, id_field=id_field, chunk_size=chunk_size,
+            )
+        except BaseException:
+            sink.abandon()
+            raise
+        sink.close()
+        if skipped:
+            _note(f"{skipped} malformed records skipped")
+        return
+
+    state = {"failed": 0, "skipped": 0, "stop": None, "articles": 0}
+
+    def records():
+        for source in sources:
+            source_format = formats[source]
+            try:
+                for item in read_records(source, source_format, text_field=text_field, id_field=id_field):
+                    if isinstance(item, Skipped):
+                        if strict:
+                            state["stop"] = f"{item.where}: {item.reason}; stopped by --strict"
+                            return
+                        _err(f"Warning: {item.where}: {item.reason}; skipped")
+                        state["skipped"] += 1
+                        continue
+                    if source_format not in CORPUS_FORMATS and not item.text.strip():
+                        _note(f"{source}: no paragraphs (the article is empty or blank)")
+                    state["articles"] += 1
+                    yield item
+            except InputError as exc:
+                if strict:
+                    state["stop"] = f"{exc}; stopped by --strict"
+                    return
+                _err(f"Error: {exc}")
+                state["failed"] += 1
+
+    sink = Sink(options, output, many_sources=len(sources) > 1 or corpus)
+    try:
+        with _progress("classifying (articles)") as progress:
+            for _, rendered in rendered_chunks(fitted, chunks(records(), chunk_size), options, jobs=jobs):
+                sink.write(rendered)
+                if progress is not None:
+                    progress(state["articles"], None)
+    except BaseException:
+        sink.abandon()
+        raise
+    sink.close()
+    if state["stop"]:
+        written = f"; the {state['articles']} articles before it are written" if state["articles"] else ""
+        raise InputError(state["stop"] + written)
+    if state["skipped"]:
+        _note(f"{state['skipped']} malformed records skipped")
+    if state["failed"]:
         raise typer.Exit(1)
 
 

@@ -8,7 +8,7 @@ logistic regression. Nothing here prints, exits or touches a path.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,28 +310,111 @@ class Model:
         A paragraph whose best probability is below ``min_score`` is labelled
         ``uncertain`` (its ``score`` and ``scores`` are kept).
         """
-        if not paragraphs:
-            return []
-        probabilities = self.pipeline.predict_proba(contexts([p.text for p in paragraphs]))
+        return self.classify_batch([paragraphs], min_score=min_score)[0]
+
+    def classify_batch(
+        self, articles: list[list[Paragraph]], *, min_score: float | None = None
+    ) -> list[list[ClassifiedParagraph]]:
+        """Label the paragraphs of several articles with one feature matrix and one prediction."""
+        samples: list[Context] = []
+        for number, paragraphs in enumerate(articles):
+            samples.extend(contexts([p.text for p in paragraphs], article=number))
+        if not samples:
+            return [[] for _ in articles]
+        probabilities = self.pipeline.predict_proba(samples)
         labels = self.labels
-        out = []
-        for paragraph, row in zip(paragraphs, probabilities):
-            best = int(np.argmax(row))
-            label = labels[best]
-            if min_score is not None and row[best] < min_score:
-                label = UNCERTAIN
-            out.append(
-                ClassifiedParagraph(
-                    index=paragraph.index,
-                    start=paragraph.start,
-                    end=paragraph.end,
-                    text=paragraph.text,
-                    label=label,
-                    score=float(row[best]),
-                    scores={lab: float(p) for lab, p in zip(labels, row)},
+        out: list[list[ClassifiedParagraph]] = []
+        row = 0
+        for paragraphs in articles:
+            results = []
+            for paragraph in paragraphs:
+                scores = probabilities[row]
+                row += 1
+                best = int(np.argmax(scores))
+                label = labels[best]
+                if min_score is not None and scores[best] < min_score:
+                    label = UNCERTAIN
+                results.append(
+                    ClassifiedParagraph(
+                        index=paragraph.index,
+                        start=paragraph.start,
+                        end=paragraph.end,
+                        text=paragraph.text,
+                        label=label,
+                        score=float(scores[best]),
+                        scores={lab: float(p) for lab, p in zip(labels, scores)},
+                    )
                 )
-            )
+            out.append(results)
         return out
+
+    def classify_many(
+        self, texts: Iterable[str], *, batch_size: int = 64, min_score: float | None = None
+    ) -> Iterator[list[ClassifiedParagraph]]:
+        """Split and label many articles, ``batch_size`` articles per prediction.
+
+        Yields one list of paragraphs per text, in order; reads ``texts`` lazily,
+        so a generator over a corpus is classified in bounded memory.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        batch: list[list[Paragraph]] = []
+        for text in texts:
+            batch.append(split_paragraphs(text))
+            if len(batch) == batch_size:
+                yield from self.classify_batch(batch, min_score=min_score)
+                batch = []
+        if batch:
+            yield from self.classify_batch(batch, min_score=min_score)
+
+    def classify_frame(
+        self,
+        frame,
+        *,
+        text_column: str = "text",
+        id_column: str | None = "id",
+        batch_size: int = 64,
+        min_score: float | None = None,
+    ):
+        """Classify a pandas DataFrame of articles into a DataFrame of paragraphs.
+
+        One row per paragraph: ``id`` (from ``id_column``, or the frame's index
+        when that column is absent), ``index``, ``start``, ``end``, ``label``,
+        ``score``, one ``score_<label>`` column per label, and ``text``. This is
+        the unit a distributed engine calls per partition.
+        """
+        import pandas as pd
+
+        if text_column not in frame.columns:
+            raise KeyError(f"no column {text_column!r}; pass text_column=")
+        ids = frame[id_column] if id_column and id_column in frame.columns else frame.index.to_series()
+        columns = {name: [] for name in self.frame_columns()}
+        for article_id, results in zip(
+            ids.tolist(),
+            self.classify_many(frame[text_column].tolist(), batch_size=batch_size, min_score=min_score),
+        ):
+            for p in results:
+                columns["id"].append(article_id)
+                columns["index"].append(p.index)
+                columns["start"].append(p.start)
+                columns["end"].append(p.end)
+                columns["label"].append(p.label)
+                columns["score"].append(p.score)
+                for label in self.labels:
+                    columns[f"score_{label}"].append(p.scores[label])
+                columns["text"].append(p.text)
+        out = pd.DataFrame(columns)
+        dtypes = {"index": "int64", "start": "int64", "end": "int64", "score": "float64"}
+        dtypes.update({f"score_{label}": "float64" for label in self.labels})
+        return out.astype(dtypes)
+
+    def frame_columns(self) -> list[str]:
+        """The columns of :meth:`classify_frame`'s result, in order."""
+        return (
+            ["id", "index", "start", "end", "label", "score"]
+            + [f"score_{label}" for label in self.labels]
+            + ["text"]
+        )
 
     def classify(self, text: str, *, min_score: float | None = None) -> list[ClassifiedParagraph]:
         """Split one article's text into paragraphs and label each.

@@ -1,0 +1,133 @@
+"""Classify corpora on a Dask cluster (optional extra: ``pip install 'triage[dask]'``).
+
+:func:`classify_dataframe` turns a ``dask.dataframe`` of articles into one of
+paragraphs with :meth:`triage.model.Model.classify_frame` per partition. The
+model is one object in the task graph, sent to each worker once (not once per
+partition). :func:`classify_corpus_with_dask` is what ``triage classify
+--engine dask --scheduler ADDRESS`` runs: the same rendering as the local
+engine, computed on the cluster, written in partition order.
+"""
+
+from __future__ import annotations
+
+from triage.errors import InputError, UsageError
+
+
+def _require():
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError:
+        raise UsageError("Dask is not installed; pip install 'triage[dask]'") from None
+    return dask, dd
+
+
+def classify_dataframe(frame, model, *, text_column: str = "text", id_column: str = "id", batch_size: int = 64):
+    """A dask DataFrame of paragraphs from a dask DataFrame of articles.
+
+    Columns as :meth:`~triage.model.Model.classify_frame` returns them (``id``,
+    ``index``, ``start``, ``end``, ``label``, ``score``, ``score_<label>``,
+    ``text``); partitions correspond to the input's.
+    """
+    import pandas as pd
+
+    dask, _ = _require()
+    if text_column not in frame.columns:
+        raise KeyError(f"no column {text_column!r}; pass text_column=")
+    shared = dask.delayed(model, pure=True)
+    meta = model.classify_frame(
+        pd.DataFrame({text_column: pd.Series([], dtype=object), id_column: pd.Series([], dtype=object)}),
+        text_column=text_column,
+        id_column=id_column,
+    )
+    return frame.map_partitions(
+        _classify_partition,
+        shared,
+        text_column,
+        id_column,
+        batch_size,
+        meta=meta,
+        align_dataframes=False,
+    )
+
+
+def _classify_partition(part, model, text_column, id_column, batch_size):
+    return model.classify_frame(part, text_column=text_column, id_column=id_column, batch_size=batch_size)
+
+
+def _read(dd, source: str, fmt: str, text_field: str, id_field: str, chunk_size: int):
+    try:
+        if fmt == "parquet":
+            frame = dd.read_parquet(source)
+        elif fmt == "jsonl":
+            frame = dd.read_json(source, lines=True, blocksize=2**25, dtype=False)
+        else:
+            frame = dd.read_csv(source, dtype=str, blocksize=2**25, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file; check the path") from None
+    except Exception as exc:  # readers raise many kinds of errors for a broken file
+        raise InputError(f"{source}: cannot be read as {fmt} ({exc})") from None
+    for field, option in ((text_field, "--text-field"), (id_field, "--id-field")):
+        if field not in frame.columns:
+            raise InputError(
+                f"{source}: no {field!r} column (columns: {', '.join(map(str, frame.columns))}); "
+                f"set {option} (the Dask engine needs an id column)"
+            )
+    return frame[[id_field, text_field]]
+
+
+def _render_partition(part, model, options, text_field: str, id_field: str):
+    from triage.corpus import Record
+    from triage.stream import render
+
+    records, skipped = [], 0
+    for article_id, text in zip(part[id_field].tolist(), part[text_field].tolist()):
+        if not isinstance(text, str):
+            skipped += 1
+            continue
+        records.append(Record(str(article_id), text))
+    return render(model, records, options), skipped
+
+
+def classify_corpus_with_dask(
+    model,
+    sources: list[str],
+    formats: dict[str, str],
+    options,
+    sink,
+    *,
+    scheduler: str,
+    text_field: str = "text",
+    id_field: str = "id",
+    chunk_size: int = 64,
+) -> int:
+    """Classify corpus files on the cluster at ``scheduler``; write to ``sink`` in order.
+
+    Returns the number of malformed records (text not a string) skipped.
+    """
+    dask, dd = _require()
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise UsageError("dask.distributed is not installed; pip install 'triage[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+    skipped = 0
+    with client:
+        [shared] = client.scatter([model], broadcast=True)
+        for source in sources:
+            frame = _read(dd, source, formats[source], text_field, id_field, chunk_size)
+            parts = frame.to_delayed()
+            futures = client.compute(
+                [
+                    dask.delayed(_render_partition)(part, shared, options, text_field, id_field)
+                    for part in parts
+                ]
+            )
+            for future in futures:  # in partition order, as each is ready
+                rendered, bad = future.result()
+                skipped += bad
+                sink.write(rendered)
+    return skipped
