@@ -1,0 +1,238 @@
+"""Speed and memory of triage as a pipeline stage, as ratios measured side by side.
+
+Builds a reproducible synthetic corpus (JSON Lines, one article per record) from
+the seed articles' paragraphs, then times in this one run, each command in a
+fresh process:
+
+- the *floor*: reading the same file and running scikit-learn's default token
+  regex over every paragraph;
+- ``triage classify CORPUS -o OUT.jsonl`` with one process and with ``--jobs 2``;
+- peak memory (RSS) of the one-process classify at each corpus size;
+- cold start: ``triage classify SEED`` against importing scikit-learn's modules,
+  and ``triage --help`` against ``python -c pass``;
+- training: fitting the pipeline on a labelled synthetic corpus (seed labels).
+
+The machine is shared and noisy, so targets are ratios against a baseline
+measured in the same run. Writes a Markdown table to ``benchmarks/RESULTS.md``
+(or ``--results``).
+
+    python benchmarks/speed.py [--sizes 10000,100000,1000000] [--train-size 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PARAGRAPHS_PER_ARTICLE = 20
+PYTHON = sys.executable
+
+FLOOR = r"""
+import json, re, sys, time
+token = re.compile(r"(?u)\b\w\w+\b")
+start = time.perf_counter()
+n = 0
+with open(sys.argv[1], encoding="utf-8") as handle:
+    for line in handle:
+        for paragraph in json.loads(line)["text"].split("\n"):
+            token.findall(paragraph.lower())
+            n += 1
+print(n, time.perf_counter() - start)
+"""
+
+TRAIN = r"""
+import json, sys, time
+from triage.labels import LabelledArticle
+from triage.model import fit
+from triage.text import split_paragraphs
+articles = []
+with open(sys.argv[1], encoding="utf-8") as handle:
+    for number, line in enumerate(handle):
+        record = json.loads(line)
+        paragraphs = split_paragraphs(record["text"])
+        articles.append(LabelledArticle(str(number), None, None, paragraphs, dict(enumerate(record["labels"]))))
+start = time.perf_counter()
+fit(articles)
+print(sum(len(a.labels) for a in articles), time.perf_counter() - start)
+"""
+
+
+def seed_paragraphs() -> list[tuple[str, str]]:
+    """(text, label) of every labelled seed paragraph."""
+    sys.path.insert(0, str(REPO / "src"))
+    from triage.labels import load_labels
+
+    out = []
+    for article in load_labels(REPO / "labels"):
+        if article.name[0].isdigit():  # the five real seeds, not labels/extra
+            out.extend((article.paragraphs[i].text, label) for i, label in sorted(article.labels.items()))
+    return out
+
+
+def build_corpus(path: Path, n_paragraphs: int, pool: list[tuple[str, str]], seed: int = 0) -> None:
+    """Articles of 20 paragraphs drawn from the seeds' paragraphs (the same for the same size)."""
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as handle:
+        for number in range(0, n_paragraphs, PARAGRAPHS_PER_ARTICLE):
+            drawn = [rng.choice(pool) for _ in range(min(PARAGRAPHS_PER_ARTICLE, n_paragraphs - number))]
+            record = {
+                "id": f"a{number // PARAGRAPHS_PER_ARTICLE}",
+                "text": "\n".join(text for text, _ in drawn),
+                "labels": [label for _, label in drawn],
+            }
+            handle.write(json.dumps(record) + "\n")
+
+
+def timed(command: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (KiB) and stdout of one command in a fresh process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    out = process.stdout.read()
+    err = process.stderr.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {err.strip()[-500:]}")
+    return seconds, usage.ru_maxrss, out
+
+
+def best_of(command: list[str], repeat: int = 3) -> float:
+    return min(timed(command)[0] for _ in range(repeat))
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 2**20:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    import sklearn
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; Python {platform.python_version()}, "
+        f"scikit-learn {sklearn.__version__}, {platform.system()} {platform.release()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="corpus sizes in paragraphs")
+    parser.add_argument("--train-size", type=int, default=100000, help="paragraphs to train on (0: skip)")
+    parser.add_argument("--model", default=None, help="model to classify with [default: trained here on labels/]")
+    parser.add_argument("--results", default=str(REPO / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--workdir", default=None, help="where to put the corpora [default: a temp folder]")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="triage-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    pool = seed_paragraphs()
+    triage = [PYTHON, "-m", "triage"]
+
+    model = args.model
+    if model is None:
+        model = str(work / "model.joblib")
+        timed(triage + ["train", "--no-eval", "--model", model])
+    rows = []
+    print(f"machine: {machine()}", flush=True)
+
+    measured = {}
+    for size in sizes:
+        corpus = work / f"corpus_{size}.jsonl"
+        if not corpus.exists():
+            build_corpus(corpus, size, pool)
+        floor_seconds = min(float(timed([PYTHON, "-c", FLOOR, str(corpus)])[2].split()[1]) for _ in range(2))
+        one, rss, _ = timed(triage + ["classify", str(corpus), "--model", model, "-o", str(work / "out1.jsonl")])
+        two, _, _ = timed(
+            triage + ["classify", str(corpus), "--model", model, "--jobs", "2", "-o", str(work / "out2.jsonl")]
+        )
+        measured[size] = {"floor": size / floor_seconds, "one": size / one, "two": size / two, "rss": rss}
+        m = measured[size]
+        print(
+            f"{size:>8} paragraphs: floor {m['floor']:,.0f}/s, classify {m['one']:,.0f}/s "
+            f"({m['one'] / m['floor']:.1%} of floor), --jobs 2 {m['two']:,.0f}/s "
+            f"({m['two'] / m['one']:.2f}x), peak RSS {rss / 1024:.0f} MiB",
+            flush=True,
+        )
+        rows.append(
+            f"| classify {size:,} paragraphs | {m['one']:,.0f} par/s vs floor {m['floor']:,.0f} par/s "
+            f"| {m['one'] / m['floor']:.3f} | >= 0.5 | {'met' if m['one'] / m['floor'] >= 0.5 else 'not met'} |"
+        )
+        rows.append(
+            f"| --jobs 2, {size:,} paragraphs | {m['two']:,.0f} vs {m['one']:,.0f} par/s "
+            f"| {m['two'] / m['one']:.2f} | >= 1.7 | {'met' if m['two'] / m['one'] >= 1.7 else 'not met'} |"
+        )
+    sizes_sorted = sorted(measured)
+    if len(sizes_sorted) >= 2:
+        small, large = sizes_sorted[-2], sizes_sorted[-1]
+        ratio = measured[large]["rss"] / measured[small]["rss"]
+        rows.append(
+            f"| peak RSS, {large:,} vs {small:,} paragraphs | {measured[large]['rss'] / 1024:.0f} vs "
+            f"{measured[small]['rss'] / 1024:.0f} MiB | {ratio:.2f} | <= 1.3 | {'met' if ratio <= 1.3 else 'not met'} |"
+        )
+
+    seed = str(next((REPO / "seeds").glob("*.txt")))
+    imports = best_of([PYTHON, "-c", "import sklearn.linear_model, sklearn.feature_extraction.text"])
+    cold = best_of(triage + ["classify", seed, "--model", model, "--format", "jsonl"])
+    bare = best_of([PYTHON, "-c", "pass"])
+    helped = best_of(triage + ["--help"])
+    rows.append(
+        f"| cold start: classify one seed vs importing scikit-learn | {cold:.2f} s vs {imports:.2f} s "
+        f"| +{cold - imports:.2f} s | <= +0.2 s | {'met' if cold - imports <= 0.2 else 'not met'} |"
+    )
+    rows.append(
+        f"| `triage --help` vs `python -c pass` | {helped:.2f} s vs {bare:.2f} s | +{helped - bare:.2f} s "
+        f"| <= +0.15 s | {'met' if helped - bare <= 0.15 else 'not met'} |"
+    )
+    print(f"cold start +{cold - imports:.2f} s, --help +{helped - bare:.2f} s", flush=True)
+
+    if args.train_size:
+        corpus = work / f"corpus_{args.train_size}.jsonl"
+        if not corpus.exists():
+            build_corpus(corpus, args.train_size, pool)
+        n, seconds = timed([PYTHON, "-c", TRAIN, str(corpus)])[2].split()
+        seconds = float(seconds)
+        rows.append(
+            f"| train on {int(n):,} paragraphs | {seconds:.0f} s | | < 60 s | {'met' if seconds < 60 else 'not met'} |"
+        )
+        print(f"train on {n} paragraphs: {seconds:.1f} s", flush=True)
+
+    table = "\n".join(
+        [
+            "# triage speed benchmark",
+            "",
+            f"Measured with `python benchmarks/speed.py --sizes {args.sizes} --train-size {args.train_size}` "
+            f"on {time.strftime('%Y-%m-%d')}.",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            "| measurement | figures | ratio | target | |",
+            "|---|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
+    Path(args.results).write_text(table, encoding="utf-8")
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()
