@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PARAGRAPHS_PER_ARTICLE = 20
 PYTHON = sys.executable
+START, END = "<!-- results: written by benchmarks/speed.py -->", "<!-- /results -->"
 
 FLOOR = r"""
 import json, re, sys, time
@@ -196,13 +197,13 @@ def main() -> None:
     helped = best_of(triage + ["--help"])
     rows.append(
         f"| cold start: classify one seed vs importing scikit-learn | {cold:.2f} s vs {imports:.2f} s "
-        f"| +{cold - imports:.2f} s | <= +0.2 s | {'met' if cold - imports <= 0.2 else 'not met'} |"
+        f"| {cold - imports:+.2f} s | <= +0.2 s | {'met' if cold - imports <= 0.2 else 'not met'} |"
     )
     rows.append(
-        f"| `triage --help` vs `python -c pass` | {helped:.2f} s vs {bare:.2f} s | +{helped - bare:.2f} s "
+        f"| `triage --help` vs `python -c pass` | {helped:.2f} s vs {bare:.2f} s | {helped - bare:+.2f} s "
         f"| <= +0.15 s | {'met' if helped - bare <= 0.15 else 'not met'} |"
     )
-    print(f"cold start +{cold - imports:.2f} s, --help +{helped - bare:.2f} s", flush=True)
+    print(f"cold start {cold - imports:+.2f} s, --help {helped - bare:+.2f} s", flush=True)
 
     if args.train_size:
         corpus = work / f"corpus_{args.train_size}.jsonl"
@@ -217,8 +218,7 @@ def main() -> None:
 
     table = "\n".join(
         [
-            "# triage speed benchmark",
-            "",
+            START,
             f"Measured with `python benchmarks/speed.py --sizes {args.sizes} --train-size {args.train_size}` "
             f"on {time.strftime('%Y-%m-%d')}.",
             "",
@@ -227,10 +227,16 @@ def main() -> None:
             "| measurement | figures | ratio | target | |",
             "|---|---|---|---|---|",
             *rows,
-            "",
+            END,
         ]
     )
-    Path(args.results).write_text(table, encoding="utf-8")
+    results = Path(args.results)
+    old = results.read_text(encoding="utf-8") if results.exists() else ""
+    if START in old and END in old:  # keep the notes written around the table
+        text = old.split(START, 1)[0] + table + old.split(END, 1)[1]
+    else:
+        text = "# triage speed benchmark\n\n" + table + "\n"
+    results.write_text(text, encoding="utf-8")
     print(f"wrote {args.results}")
 
 
