@@ -212,3 +212,26 @@ def test_dask_on_a_local_cluster_equals_the_single_process_result(corpus, model_
         assert result.returncode == 0, result.stderr
     local = run("classify", tmp_path / "corpus.parquet", "--model", model_path, "--format", "jsonl").stdout
     assert out.read_text(encoding="utf-8") == local
+
+
+def test_html_without_a_charset_is_read_as_utf8_and_binary_is_refused(tmp_path, model_path):
+    assert html_to_text("<p>Café bombing — Zürich</p>".encode("utf-8")) == "Café bombing — Zürich\n"
+    declared = '<meta charset="windows-1252"><p>Caf\xe9</p>'.encode("cp1252")
+    assert html_to_text(declared) == "Café\n"
+    binary = tmp_path / "image.html"
+    binary.write_bytes(b"\x89PNG\x00\x00\x01")
+    result = run("classify", binary, "--model", model_path, "--format", "jsonl")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: {binary}: looks binary (NUL bytes), not an HTML page"
+
+
+def test_a_folder_gives_its_articles_pages_and_corpora(tmp_path, model_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Gunmen attacked a bank.\n", encoding="utf-8")
+    (folder / "b.html").write_bytes(b"<p>Police arrested two men.</p>")
+    (folder / "c.jsonl").write_text(json.dumps({"id": "c1", "text": "Share this"}) + "\n", encoding="utf-8")
+    (folder / "notes.md").write_text("ignored\n", encoding="utf-8")
+    result = run("classify", folder, "--model", model_path, "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert [r["source"] for r in _jsonl(result.stdout)] == [str(folder / "a.txt"), str(folder / "b.html"), "c1"]

@@ -148,28 +148,26 @@ def _label_set(value: Optional[str], option: str) -> set[str] | None:
     return set(names)
 
 
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl", ".ndjson", ".csv", ".parquet")
+
+
 def _inputs(paths: list[str]) -> Iterator[str]:
-    """Expand the command's paths: ``-`` for stdin, a folder to its ``*.txt`` files."""
+    """Expand the command's paths: ``-`` for stdin, a folder to its article and corpus files."""
     for given in paths:
         if given == "-":
             yield given
             continue
         path = Path(given)
         if path.is_dir():
-            files = sorted(path.glob("*.txt"))
+            files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in ARTICLE_SUFFIXES)
             if not files:
-                raise InputError(f"{given}: folder has no .txt files; give article files or another folder")
+                raise InputError(
+                    f"{given}: folder has no article files ({', '.join(ARTICLE_SUFFIXES)}); "
+                    "give files or another folder"
+                )
             yield from (str(f) for f in files)
         else:
             yield given
-
-
-def _read(source: str) -> str:
-    from triage.text import decode_bytes, read_text
-
-    if source == "-":
-        return decode_bytes(sys.stdin.buffer.read(), source="<stdin>")
-    return read_text(source)
 
 
 class Engine(str, Enum):
@@ -442,6 +440,7 @@ def labels_check(
         False, "--no-model", help="Skip the search for likely mislabels (it cross-validates a model)."
     ),
     folds: int = typer.Option(10, "--folds", min=2, help="Grouped folds for the mislabel search."),
+    show: int = typer.Option(30, "--show", min=0, help="Likely mislabels to list (least likely first)."),
 ) -> None:
     """Validate every label file, find conflicting labels and likely mislabels.
 
@@ -458,12 +457,14 @@ def labels_check(
         report = check_labels(labels_dir, mislabels=not no_model, folds=folds)
     for line in report.errors:
         typer.echo(f"error: {line}")
-    for line in report.warnings:
+    for line in report.warnings[:show]:
         typer.echo(f"warning: {line}")
+    if len(report.warnings) > show:
+        typer.echo(f"... and {len(report.warnings) - show} more (see --show)")
     n = sum(len(a.labels) for a in report.articles)
     typer.echo(
         f"{labels_dir}: {len(report.articles)} articles, {n} labelled paragraphs; "
-        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings (likely mislabels)"
     )
     if report.errors:
         raise typer.Exit(1)
@@ -651,8 +652,7 @@ def explain(
     Example: triage explain report.txt
     """
     from triage.api import load_model
-    from triage.explain import explain_paragraphs, top_features
-    from triage.text import split_paragraphs
+    from triage.explain import top_features
 
     fitted = load_model(model, force=force, note=_note)
     if not paths:
@@ -661,26 +661,41 @@ def explain(
             for name, weight in features:
                 typer.echo(f"  {weight:+7.3f}  {name}")
         return
+    from triage.corpus import Skipped, detect_format, read_records
+
     failed = 0
     for source in _inputs(paths):
         try:
-            text = _read(source)
+            items = list(read_records(source, detect_format(source)))
         except InputError as exc:
             _err(f"Error: {exc}")
             failed += 1
             continue
-        typer.echo(f"== {source}")
-        for item in explain_paragraphs(fitted, split_paragraphs(text), top or 5):
-            p = item.paragraph
-            typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {p.text[:90]}")
-            reasons = ", ".join(f"{name} {value:+.2f}" for name, value in item.reasons)
-            typer.echo(f"    because: {reasons or '(no single feature stands out)'}")
-            if item.first_pass_label != p.label:
-                typer.echo(
-                    f"    its own features said {item.first_pass_label}; the neighbouring paragraphs made it {p.label}"
-                )
+        for item in items:
+            if isinstance(item, Skipped):
+                _err(f"Warning: {item.where}: {item.reason}; skipped")
+                continue
+            _explain_one(fitted, item.id, item.text, top or 5)
     if failed:
         raise typer.Exit(1)
+
+
+def _explain_one(fitted, source: str, text: str, top: int) -> None:
+    """Print each paragraph of one article with the features behind its label."""
+    from triage.explain import explain_paragraphs
+    from triage.text import split_paragraphs
+
+    typer.echo(f"== {source}")
+    for item in explain_paragraphs(fitted, split_paragraphs(text), top):
+        p = item.paragraph
+        typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {p.text[:90]}")
+        reasons = ", ".join(f"{name} {value:+.2f}" for name, value in item.reasons)
+        typer.echo(f"    because: {reasons or '(no single feature stands out)'}")
+        if item.first_pass_label != p.label:
+            typer.echo(
+                f"    its own features said {item.first_pass_label}; "
+                f"the neighbouring paragraphs made it {p.label}"
+            )
 
 
 def main() -> None:

@@ -221,6 +221,22 @@ _BLOCKS = frozenset(
 )
 _DROPPED = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
 _SPACE = re.compile(r"\s+")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _decode_html(raw: bytes, source: str) -> str:
+    """A page's text: the charset its ``<meta>`` declares, else UTF-8, else triage's guess."""
+    declared = _META_CHARSET.search(raw[:4096])
+    if declared:
+        try:
+            return raw.decode(declared.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return decode_bytes(raw, source=source)
 
 
 def html_to_text(raw: bytes | str, *, source: str = "<html>") -> str:
@@ -234,7 +250,12 @@ def html_to_text(raw: bytes | str, *, source: str = "<html>") -> str:
         from lxml import etree
     except ImportError:
         raise InputError(f"{source}: reading HTML needs lxml; pip install 'triage[html]'") from None
-    if isinstance(raw, bytes) and not raw.strip():
+    if isinstance(raw, bytes):
+        if b"\x00" in raw[:8192]:
+            raise InputError(f"{source}: looks binary (NUL bytes), not an HTML page")
+        raw = _decode_html(raw, source)
+    raw = _XML_DECLARATION.sub("", raw, count=1)
+    if not raw.strip():
         return ""
     try:
         root = lxml.html.document_fromstring(raw)

@@ -56,9 +56,7 @@ def conflicting_texts(articles: list[LabelledArticle], labels_dir: Path) -> list
     return out
 
 
-def likely_mislabels(
-    articles: list[LabelledArticle], labels_dir: Path, *, folds: int = 10, limit: int = 30
-) -> list[str]:
+def likely_mislabels(articles: list[LabelledArticle], labels_dir: Path, *, folds: int = 10) -> list[str]:
     """Paragraphs whose out-of-fold probability for their own label is unusually low.
 
     Confident learning: for each label, the threshold is the mean out-of-fold
@@ -90,15 +88,13 @@ def likely_mislabels(
     rows.sort()
     by_position = _positions(articles)
     out = []
-    for own_p, i, other, other_p in rows[:limit]:
+    for own_p, i, other, other_p in rows:
         article, index = by_position[i]
         text = article.paragraphs[index].text
         out.append(
             f"{_shown(article.label_path, labels_dir)} #{index}: labelled {y[i]} "
             f"({own_p:.2f}), looks like {other} ({other_p:.2f}): {text[:60]!r}"
         )
-    if len(rows) > limit:
-        out.append(f"... and {len(rows) - limit} more likely mislabels")
     return out
 
 
