@@ -181,7 +181,7 @@ def classify(
     paths: list[str] = typer.Argument(
         ...,
         help="Articles (.txt, .html), corpora (.jsonl, .csv, .parquet: one article per record), "
-        "folders of .txt files, or - for standard input.",
+        "folders of them, or - for standard input.",
     ),
     model: Optional[Path] = typer.Option(
         None, "--model", help="Model file. [default: models/triage.joblib, built from labels/ if absent]"
