@@ -27,6 +27,8 @@ CANDIDATES = {
     "C=10": ModelSettings(C=10.0),
     "no class weights": ModelSettings(class_weight=None),
     "no character n-grams": ModelSettings(char_ngrams=None),
+    "character 2-4-grams": ModelSettings(char_ngrams=(2, 4)),
+    "second pass C=0.1": ModelSettings(neighbour_C=0.1),
     "no layout features": ModelSettings(layout=False),
     "no actor/action cues": ModelSettings(cues=False),
     "no neighbour second pass": ModelSettings(neighbours=False),

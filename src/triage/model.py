@@ -36,7 +36,7 @@ class ModelSettings:
     C: float = 1.0
     class_weight: str | None = "balanced"
     word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] | None = (2, 4)
+    char_ngrams: tuple[int, int] | None = (3, 4)
     min_df: int = 2
     layout: bool = True
     cues: bool = True
