@@ -17,7 +17,6 @@ from joblib import Parallel, delayed
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -224,6 +223,8 @@ def cross_validate(
     if n_groups < 2:
         raise LabelError("cross-validation needs at least two labelled articles")
     y = np.asarray(data.labels)
+    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut  # not needed to classify
+
     splitter = LeaveOneGroupOut() if folds is None else GroupKFold(n_splits=min(folds, n_groups))
     splits = list(splitter.split(data.samples, y, data.groups))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(

@@ -20,7 +20,6 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -183,6 +182,8 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         n_groups = len(set(groups.tolist()))
         self.second_ = None
         if n_groups >= 2 and len(self.classes_) >= 2:
+            from sklearn.model_selection import GroupKFold  # only to fit: keeps start-up short
+
             folds = list(
                 GroupKFold(n_splits=min(self.inner_folds, n_groups)).split(X, y, groups)
             )
