@@ -20,7 +20,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from triage.features import _END_PUNCT, _WORD
@@ -141,12 +141,24 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
     n_jobs
         Inner folds fitted at once (joblib; ``-1`` for one per core). Inside
         a worker of an outer parallel loop joblib runs them one by one.
+    share_features
+        When ``first`` is a :class:`~sklearn.pipeline.Pipeline`, fit its
+        feature steps once on all samples and only its last step (the
+        classifier) per inner fold; otherwise refit the whole of ``first``
+        in every fold.
     """
 
     def __init__(
-        self, first, C: float = 1.0, inner_folds: int = 4, random_state: int = 0, n_jobs=None
+        self,
+        first,
+        C: float = 1.0,
+        inner_folds: int = 4,
+        random_state: int = 0,
+        n_jobs=None,
+        share_features: bool = True,
     ):
         self.first = first
+        self.share_features = share_features
         self.C = C
         self.inner_folds = inner_folds
         self.random_state = random_state
@@ -162,8 +174,18 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         model = clone(self.first).fit([X[i] for i in train], train_y)
         return self._first_proba(model, [X[i] for i in test])
 
+    def _classifier_fold(self, classifier, matrix, y, train, test) -> np.ndarray:
+        """Like :meth:`_fold`, on rows of features computed once for all samples."""
+        train_y = y[train]
+        if len(set(train_y.tolist())) < 2:
+            out = np.zeros((len(test), len(self.classes_)))
+            out[:, self.classes_ == train_y[0]] = 1.0
+            return out
+        model = clone(classifier).fit(matrix[train], train_y)
+        return self._first_proba(model, matrix[test])
+
     def _first_proba(self, model, X) -> np.ndarray:
-        out = np.zeros((len(X), len(self.classes_)))
+        out = np.zeros((X.shape[0] if hasattr(X, "shape") else len(X), len(self.classes_)))
         columns = [int(np.flatnonzero(self.classes_ == c)[0]) for c in model.classes_]
         out[:, columns] = model.predict_proba(X)
         return out
@@ -173,6 +195,32 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         if len(boilerplate) == 0:
             return np.ones(len(probabilities))
         return 1.0 - probabilities[:, boilerplate[0]]
+
+    def _shares_features(self) -> bool:
+        return self.share_features and isinstance(self.first, Pipeline) and len(self.first.steps) > 1
+
+    def _fit_on_shared_features(self, X, y, folds) -> np.ndarray:
+        """Fit the first pass's features once, its classifier per fold and on everything.
+
+        The features (masking, TF-IDF vocabularies and weights, scalers) learn
+        no labels, so fitting them on all samples leaks no label of a held-out
+        article into its out-of-fold probabilities: its words only shape the
+        vocabulary and the IDF weights, and a term seen in no training row
+        gets no weight. It saves refitting the features for every inner fold,
+        most of the cost of training.
+        """
+        featuriser = Pipeline([(step, clone(part)) for step, part in self.first.steps[:-1]])
+        matrix = featuriser.fit_transform(X, y)
+        name, classifier = self.first.steps[-1]
+        results = Parallel(n_jobs=self.n_jobs)(
+            [delayed(self._classifier_fold)(classifier, matrix, y, train, test) for train, test in folds]
+            + [delayed(clone(classifier).fit)(matrix, y)]
+        )
+        out_of_fold = np.zeros((len(X), len(self.classes_)))
+        for (_, test), probabilities in zip(folds, results):
+            out_of_fold[test] = probabilities
+        self.first_ = Pipeline([*featuriser.steps, (name, results[-1])])
+        return out_of_fold
 
     def fit(self, X, y):
         X = list(X)
@@ -187,15 +235,18 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
             folds = list(
                 GroupKFold(n_splits=min(self.inner_folds, n_groups)).split(X, y, groups)
             )
-            # The final first pass is fitted alongside the folds.
-            results = Parallel(n_jobs=self.n_jobs)(
-                [delayed(self._fold)(X, y, train, test) for train, test in folds]
-                + [delayed(clone(self.first).fit)(X, y)]
-            )
-            out_of_fold = np.zeros((len(X), len(self.classes_)))
-            for (_, test), probabilities in zip(folds, results):
-                out_of_fold[test] = probabilities
-            self.first_ = results[-1]
+            if self._shares_features():
+                out_of_fold = self._fit_on_shared_features(X, y, folds)
+            else:
+                # The final first pass is fitted alongside the folds.
+                results = Parallel(n_jobs=self.n_jobs)(
+                    [delayed(self._fold)(X, y, train, test) for train, test in folds]
+                    + [delayed(clone(self.first).fit)(X, y)]
+                )
+                out_of_fold = np.zeros((len(X), len(self.classes_)))
+                for (_, test), probabilities in zip(folds, results):
+                    out_of_fold[test] = probabilities
+                self.first_ = results[-1]
             features = neighbour_features(X, out_of_fold, self._content(out_of_fold))
             self.second_ = make_pipeline(
                 StandardScaler(),
