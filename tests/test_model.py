@@ -112,6 +112,19 @@ def test_model_from_another_sklearn_is_refused_unless_forced(model_path):
     assert load_model(model_path, force=True).classify("Gunmen attacked.")[0].label
 
 
+def test_model_files_of_the_first_format_still_load(model_path):
+    payload = joblib.load(model_path)
+    expected = load_model(model_path).classify("Gunmen attacked the bank. Police arrested two men.")
+    payload["format_version"] = 1
+    payload["pipeline"] = pickle.loads(payload["pipeline"])  # format 1 held the object itself
+    joblib.dump(payload, model_path)
+    assert load_model(model_path).classify("Gunmen attacked the bank. Police arrested two men.") == expected
+    payload["format_version"] = 99
+    joblib.dump(payload, model_path)
+    with pytest.raises(ModelError, match=r"model format 99 is not one this version reads \(1, 2\)"):
+        load_model(model_path)
+
+
 def test_default_model_is_built_cached_and_rebuilt_when_labels_change(project):
     notes = []
     model = load_model(note=notes.append)

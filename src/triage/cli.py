@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -44,16 +45,40 @@ def _note(message: str) -> None:
     _err(f"Note: {message}")
 
 
-def _user_errors(command):
-    """Turn a :class:`TriageError` into ``Error: ...`` on stderr and its exit code."""
+def _started() -> None:
+    """Start-up is over: freeze what it allocated and let the cyclic collector run.
+
+    :func:`main` pauses the collector: importing scikit-learn and unpickling a
+    model allocate several hundred thousand objects that live as long as the
+    process, and Python's collector would scan them again and again while they
+    are made (about 0.2 s of a 1.6 s cold start). ``gc.freeze`` moves them out
+    of its sight for the rest of the run, so long runs collect as usual.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+def _user_errors(command=None, *, loads_model: bool = False):
+    """Turn a :class:`TriageError` into ``Error: ...`` on stderr and its exit code.
+
+    A command that ``loads_model`` calls :func:`_started` itself once its model
+    is loaded; any other gets the collector back before it starts.
+    """
+    if command is None:
+        return functools.partial(_user_errors, loads_model=loads_model)
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        if not loads_model:
+            _started()
         try:
             return command(*args, **kwargs)
         except TriageError as exc:
             _err(f"Error: {exc}")
             raise typer.Exit(exc.exit_code) from None
+        finally:
+            _started()
 
     return wrapper
 
@@ -176,7 +201,7 @@ class Engine(str, Enum):
 
 
 @app.command()
-@_user_errors
+@_user_errors(loads_model=True)
 def classify(
     paths: list[str] = typer.Argument(
         ...,
@@ -276,6 +301,7 @@ def classify(
         clean=clean,
     )
     fitted = load_model(model, force=force, note=_note)
+    _started()
     if engine is Engine.dask:
         from triage.dask import classify_corpus_with_dask
 
@@ -626,7 +652,7 @@ def evaluate(
 
 
 @app.command()
-@_user_errors
+@_user_errors(loads_model=True)
 def explain(
     paths: Optional[list[str]] = typer.Argument(
         None, help="Article files, folders or - to explain; none: the model's strongest features."
@@ -655,6 +681,7 @@ def explain(
     from triage.explain import top_features
 
     fitted = load_model(model, force=force, note=_note)
+    _started()
     if not paths:
         for label, features in top_features(fitted, top or 20).items():
             typer.echo(f"{label}:")
@@ -700,6 +727,7 @@ def _explain_one(fitted, source: str, text: str, top: int) -> None:
 
 def main() -> None:
     """Console-script entry point: one-line errors for usage mistakes too."""
+    gc.disable()  # until start-up is over: see _started
     try:
         code = app(standalone_mode=False, prog_name="triage")
     except click_errors.NoArgsIsHelpError as exc:
