@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from triage.config import LABELS, RANDOM_STATE, UNCERTAIN
 from triage.errors import LabelError
-from triage.features import Context, CueFeatures, LayoutFeatures, NameMasker, contexts, text_of
+from triage.features import CharNgrams, Context, CueFeatures, LayoutFeatures, NameMasker, contexts, text_of
 from triage.labels import LabelledArticle
 from triage.neighbours import NeighbourPass
 from triage.text import Paragraph, split_paragraphs
@@ -65,13 +65,7 @@ def build_pipeline(settings: ModelSettings | None = None):
         parts.append(
             (
                 "chars",
-                TfidfVectorizer(
-                    preprocessor=text_of,
-                    analyzer="char_wb",
-                    ngram_range=settings.char_ngrams,
-                    min_df=settings.min_df,
-                    sublinear_tf=True,
-                ),
+                CharNgrams(ngram_range=settings.char_ngrams, min_df=settings.min_df, sublinear_tf=True),
             )
         )
     if settings.layout:

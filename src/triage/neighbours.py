@@ -43,12 +43,11 @@ def _window_means(probabilities: np.ndarray, half: int) -> np.ndarray:
     """Mean of the rows within ``half`` places of each row, the row itself left out."""
     n = len(probabilities)
     padded = np.vstack([np.zeros((1, probabilities.shape[1])), np.cumsum(probabilities, axis=0)])
-    counts = np.zeros(n)
-    sums = np.zeros_like(probabilities)
-    for i in range(n):
-        lo, hi = max(0, i - half), min(n, i + half + 1)
-        sums[i] = padded[hi] - padded[lo] - probabilities[i]
-        counts[i] = hi - lo - 1
+    place = np.arange(n)
+    lo = np.maximum(place - half, 0)
+    hi = np.minimum(place + half + 1, n)
+    sums = padded[hi] - padded[lo] - probabilities
+    counts = hi - lo - 1
     return sums / np.maximum(counts, 1)[:, None]
 
 

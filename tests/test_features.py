@@ -1,0 +1,78 @@
+"""The fast feature code must give exactly the features of the plain versions it replaces."""
+
+from __future__ import annotations
+
+import pickle
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from conftest import REPO
+from triage.features import CharNgrams, Context, NameMasker, contexts, text_of
+from triage.labels import load_labels
+
+WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def samples(texts: list[str]) -> list[Context]:
+    return contexts(texts)
+
+
+def reference_mask(known: frozenset[str], text: str) -> str:
+    """Every word in turn: a capitalised word never seen in lower case is a name; digits are 0."""
+    out, last = [], 0
+    for match in WORD.finditer(text):
+        word = match.group()
+        out.append(text[last : match.start()])
+        out.append("xname" if word[0].isupper() and word.lower() not in known else word)
+        last = match.end()
+    out.append(text[last:])
+    return re.sub(r"\d+", "0", "".join(out))
+
+
+MASKER = NameMasker().fit(samples(["the bank was attacked by men near the o'neil road in may"]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="aAzZéÉ'’_1 .-ЖжßǅⅠ\n", max_size=40))
+def test_masking_matches_a_word_by_word_reference(text):
+    assert MASKER._mask(text) == reference_mask(MASKER.lower_vocabulary_, text)
+
+
+def test_masking_keeps_known_words_and_hides_names_and_numbers():
+    masked = MASKER._mask("The Bank in Springfield was attacked on May 12 by O'Neil's men. ‘Zorb’ said")
+    assert masked == "The Bank in xname was attacked on May 0 by xname men. ‘xname’ said"
+
+
+def labelled_samples() -> list[Context]:
+    out = []
+    for number, article in enumerate(load_labels(REPO / "labels")[:12]):
+        out.extend(contexts(article.texts, number))
+    return out
+
+
+def test_character_ngrams_equal_scikit_learns_char_wb():
+    train = labelled_samples()
+    reference = TfidfVectorizer(
+        preprocessor=text_of, analyzer="char_wb", ngram_range=(3, 4), min_df=2, sublinear_tf=True
+    )
+    fast = CharNgrams(ngram_range=(3, 4), min_df=2)
+    np.testing.assert_allclose(fast.fit_transform(train).toarray(), reference.fit_transform(train).toarray())
+    assert fast.vocabulary_ == reference.vocabulary_
+    assert list(fast.get_feature_names_out()) == list(reference.get_feature_names_out())
+    new = samples(["Gunmen   stormed\tthe Ünïon bank; a 9mm shell, 'x' and an unseenword."])
+    np.testing.assert_allclose(fast.transform(new).toarray(), reference.transform(new).toarray())
+
+
+def test_character_ngram_memory_is_bounded_and_not_saved():
+    train = labelled_samples()
+    fast = CharNgrams(cache_size=50).fit(train)
+    expected = CharNgrams().fit(train).transform(train[:200]).toarray()
+    np.testing.assert_allclose(fast.transform(train[:200]).toarray(), expected)
+    assert len(fast._cache) <= 50
+    reloaded = pickle.loads(pickle.dumps(fast))
+    assert "_cache" not in reloaded.__dict__
+    np.testing.assert_allclose(reloaded.transform(train[:200]).toarray(), expected)
