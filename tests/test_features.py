@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from conftest import REPO
-from triage.features import CharNgrams, Context, NameMasker, contexts, text_of
+from triage.features import CharNgrams, Context, NameMasker, WordNgrams, contexts, text_of
 from triage.labels import load_labels
 
 WORD = re.compile(r"\w+(?:['’]\w+)*")
@@ -76,3 +76,13 @@ def test_character_ngram_memory_is_bounded_and_not_saved():
     reloaded = pickle.loads(pickle.dumps(fast))
     assert "_cache" not in reloaded.__dict__
     np.testing.assert_allclose(reloaded.transform(train[:200]).toarray(), expected)
+
+
+def test_word_ngrams_equal_scikit_learns_vectoriser():
+    train = labelled_samples()
+    reference = TfidfVectorizer(preprocessor=text_of, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    fast = WordNgrams(ngram_range=(1, 2), min_df=2)
+    np.testing.assert_allclose(fast.fit_transform(train).toarray(), reference.fit_transform(train).toarray())
+    assert fast.vocabulary_ == reference.vocabulary_
+    new = samples(["Gunmen stormed the bank, the bank said; a  x  unseenword", "", "bank"])
+    np.testing.assert_allclose(fast.transform(new).toarray(), reference.transform(new).toarray())

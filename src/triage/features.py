@@ -13,8 +13,11 @@ outlet) becomes ``xname``.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -270,6 +273,110 @@ class CueFeatures(BaseEstimator, TransformerMixin):
         return np.asarray(names + ["state_actor_action_sentences", "attacker_violence_sentences"], dtype=object)
 
 
+class _NgramTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF of n-grams of the (masked, lower-cased) text, built from column lists.
+
+    Subclasses say which columns each paragraph's n-grams fall in, once with
+    provisional columns while fitting (:meth:`_fit_rows`) and once with the
+    vocabulary's (:meth:`_rows`); this class counts them into a sparse matrix,
+    keeps the n-grams found in at least ``min_df`` paragraphs, sorted as
+    scikit-learn sorts them, and weights them as its ``TfidfVectorizer`` does
+    (``smooth_idf``, ``norm="l2"``, ``1 + log(count)`` with ``sublinear_tf``).
+    """
+
+    def _fit_rows(self, texts: list[str], seen: dict[str, int]) -> Iterator[list[int]]:
+        raise NotImplementedError
+
+    def _rows(self, texts: list[str]) -> Iterator[list[int]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _matrix(rows: Iterable[list[int]], width: int):
+        import scipy.sparse as sp
+
+        indices: list[int] = []
+        indptr = [0]
+        for columns in rows:
+            indices.extend(columns)
+            indptr.append(len(indices))
+        counts = sp.csr_matrix(
+            (
+                np.ones(len(indices), dtype=np.float64),
+                np.asarray(indices, dtype=np.int64),
+                np.asarray(indptr, dtype=np.int64),
+            ),
+            shape=(len(indptr) - 1, width),
+        )
+        counts.sum_duplicates()
+        return counts
+
+    def fit(self, X, y=None):
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None):
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        texts = [text_of(sample) for sample in X]
+        seen: dict[str, int] = {}  # every n-gram, with a provisional column
+        rows = list(self._fit_rows(texts, seen))
+        counts = self._matrix(rows, len(seen))
+        document_frequency = np.bincount(counts.indices, minlength=len(seen))
+        terms = sorted(g for g, j in seen.items() if document_frequency[j] >= self.min_df)
+        if not terms:
+            raise ValueError(f"no n-gram occurs in {self.min_df} paragraphs; give more text")
+        self.vocabulary_ = {g: i for i, g in enumerate(terms)}
+        counts = counts[:, np.asarray([seen[g] for g in terms], dtype=np.int64)]
+        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts)
+        return self.tfidf_.transform(counts)
+
+    def transform(self, X):
+        texts = [text_of(sample) for sample in X]
+        return self.tfidf_.transform(self._matrix(self._rows(texts), len(self.vocabulary_)))
+
+    def get_feature_names_out(self, input_features=None):
+        names = np.empty(len(self.vocabulary_), dtype=object)
+        for g, i in self.vocabulary_.items():
+            names[i] = g
+        return names
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+"""scikit-learn's default token pattern."""
+
+
+class WordNgrams(_NgramTfidf):
+    """TF-IDF of word n-grams, the same as ``TfidfVectorizer(preprocessor=text_of)``.
+
+    The same tokens (two or more word characters), n-grams joined by a space,
+    vocabulary and weights; looked up with C-level ``map`` calls instead of
+    scikit-learn's Python loop over every n-gram.
+    """
+
+    def __init__(self, ngram_range=(1, 2), min_df: int = 2, sublinear_tf: bool = True):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.sublinear_tf = sublinear_tf
+
+    def _terms(self, text: str) -> list[str]:
+        tokens = _TOKEN.findall(text)
+        min_n, max_n = self.ngram_range
+        out = tokens[:] if min_n == 1 else []
+        for n in range(max(min_n, 2), max_n + 1):
+            out.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
+        return out
+
+    def _fit_rows(self, texts, seen):
+        for text in texts:
+            yield [seen.setdefault(t, len(seen)) for t in self._terms(text)]
+
+    def _rows(self, texts):
+        lookup = self.vocabulary_.get
+        known = functools.partial(operator.is_not, None)
+        for text in texts:
+            yield list(filter(known, map(lookup, self._terms(text))))
+
+
 def _char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
     """The character n-grams of one word padded with spaces, as ``char_wb`` makes them."""
     padded = f" {word} "
@@ -283,17 +390,15 @@ def _char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
     return out
 
 
-class CharNgrams(TransformerMixin, BaseEstimator):
+class CharNgrams(_NgramTfidf):
     """TF-IDF of character n-grams within words, the same as scikit-learn's ``char_wb``.
 
     ``TfidfVectorizer(analyzer="char_wb", preprocessor=text_of, ...)`` builds
     every n-gram of every word of every paragraph as a Python string and looks
-    each up in its vocabulary: about two thirds of classifying time. These
-    n-grams depend on the word alone, and words repeat, so this transformer
-    keeps, per distinct word, the vocabulary columns of its n-grams and builds
-    a paragraph's counts from those. Vocabulary, IDF weights and output equal
-    the scikit-learn vectoriser's (``min_df`` as a document count,
-    ``smooth_idf``, ``norm="l2"``).
+    each up in its vocabulary: it took about two thirds of classifying time.
+    These n-grams depend on the word alone, and words repeat, so this
+    transformer keeps, per distinct word, the vocabulary columns of its
+    n-grams and builds a paragraph's counts from those.
 
     Parameters
     ----------
@@ -314,77 +419,34 @@ class CharNgrams(TransformerMixin, BaseEstimator):
         self.sublinear_tf = sublinear_tf
         self.cache_size = cache_size
 
-    def _counts(self, X, columns, cache: dict, width: int):
-        """Paragraph-by-column counts: ``columns(word)`` gives a word's columns, kept in ``cache``."""
-        import scipy.sparse as sp
-
-        indices: list[int] = []
-        indptr = [0]
+    def _by_word(self, texts, columns, cache: dict) -> Iterator[list[int]]:
         get = cache.get
-        for sample in X:
-            for word in text_of(sample).split():
+        for text in texts:
+            row: list[int] = []
+            for word in text.split():
                 found = get(word)
                 if found is None:
                     if len(cache) >= self.cache_size:
                         cache.clear()
                     found = cache[word] = columns(word)
-                indices.extend(found)
-            indptr.append(len(indices))
-        counts = sp.csr_matrix(
-            (
-                np.ones(len(indices), dtype=np.float64),
-                np.asarray(indices, dtype=np.int64),
-                np.asarray(indptr, dtype=np.int64),
-            ),
-            shape=(len(indptr) - 1, width),
-        )
-        counts.sum_duplicates()
-        return counts
+                row.extend(found)
+            yield row
 
-    def fit(self, X, y=None):
-        self.fit_transform(X, y)
-        return self
-
-    def fit_transform(self, X, y=None):
-        from sklearn.feature_extraction.text import TfidfTransformer
-
-        X = list(X)
+    def _fit_rows(self, texts, seen):
         min_n, max_n = self.ngram_range
-        seen: dict[str, int] = {}  # every n-gram, with a provisional column
 
         def provisional(word: str) -> list[int]:
             return [seen.setdefault(g, len(seen)) for g in _char_wb_ngrams(word, min_n, max_n)]
 
-        words: dict[str, list[int]] = {}
-        for sample in X:
-            for word in text_of(sample).split():
-                if word not in words:
-                    words[word] = provisional(word)
-        counts = self._counts(X, words.__getitem__, {}, len(seen))
-        document_frequency = np.bincount(counts.indices, minlength=len(seen))
-        terms = sorted(g for g, j in seen.items() if document_frequency[j] >= self.min_df)
-        if not terms:
-            raise ValueError("no character n-gram occurs in min_df paragraphs; give more text")
-        self.vocabulary_ = {g: i for i, g in enumerate(terms)}
-        counts = counts[:, np.asarray([seen[g] for g in terms], dtype=np.int64)]
-        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts)
-        self._cache = {}
-        return self.tfidf_.transform(counts)
+        return self._by_word(texts, provisional, {})
 
     def _columns(self, word: str) -> list[int]:
         vocabulary = self.vocabulary_
         min_n, max_n = self.ngram_range
         return [vocabulary[g] for g in _char_wb_ngrams(word, min_n, max_n) if g in vocabulary]
 
-    def transform(self, X):
-        cache = self.__dict__.setdefault("_cache", {})
-        return self.tfidf_.transform(self._counts(X, self._columns, cache, len(self.vocabulary_)))
-
-    def get_feature_names_out(self, input_features=None):
-        names = np.empty(len(self.vocabulary_), dtype=object)
-        for g, i in self.vocabulary_.items():
-            names[i] = g
-        return names
+    def _rows(self, texts):
+        return self._by_word(texts, self._columns, self.__dict__.setdefault("_cache", {}))
 
     def __getstate__(self):
         state = dict(self.__dict__)

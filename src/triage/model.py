@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -22,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from triage.config import LABELS, RANDOM_STATE, UNCERTAIN
 from triage.errors import LabelError
-from triage.features import CharNgrams, Context, CueFeatures, LayoutFeatures, NameMasker, contexts, text_of
+from triage.features import CharNgrams, Context, CueFeatures, LayoutFeatures, NameMasker, WordNgrams, contexts
 from triage.labels import LabelledArticle
 from triage.neighbours import NeighbourPass
 from triage.text import Paragraph, split_paragraphs
@@ -53,12 +52,7 @@ def build_pipeline(settings: ModelSettings | None = None):
     parts: list[tuple[str, Any]] = [
         (
             "words",
-            TfidfVectorizer(
-                preprocessor=text_of,
-                ngram_range=settings.word_ngrams,
-                min_df=settings.min_df,
-                sublinear_tf=True,
-            ),
+            WordNgrams(ngram_range=settings.word_ngrams, min_df=settings.min_df, sublinear_tf=True),
         )
     ]
     if settings.char_ngrams:
