@@ -32,6 +32,7 @@ CANDIDATES = {
     "no layout features": ModelSettings(layout=False),
     "no actor/action cues": ModelSettings(cues=False),
     "no neighbour second pass": ModelSettings(neighbours=False),
+    "lbfgs solver": ModelSettings(solver="lbfgs"),
 }
 
 
