@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from conftest import REPO
-from triage.features import CharNgrams, Context, NameMasker, WordNgrams, contexts, text_of
+from triage.features import DIRECTED, CharNgrams, Context, NameMasker, WordNgrams, contexts, text_of
 from triage.labels import load_labels
 
 WORD = re.compile(r"\w+(?:['’]\w+)*")
@@ -86,3 +86,14 @@ def test_word_ngrams_equal_scikit_learns_vectoriser():
     assert fast.vocabulary_ == reference.vocabulary_
     new = samples(["Gunmen stormed the bank, the bank said; a  x  unseenword", "", "bank"])
     np.testing.assert_allclose(fast.transform(new).toarray(), reference.transform(new).toarray())
+
+
+def test_directed_cues_tell_who_acts_on_whom():
+    def found(text):
+        return {name for name, pattern in DIRECTED.items() if pattern.search(text.lower())}
+
+    assert "harm_to_state" in found("The suspect then shot two officers as they gave chase.")
+    assert "state_harmed" in found("At least seven police are being treated in hospital.")
+    assert "state_kills" in found("Security forces killed five alleged militants in a raid.")
+    assert "state_acts" in found("Police cordoned off the area and arrested six people.")
+    assert found("Residents said the market was calm on Sunday.") == set()

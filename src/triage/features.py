@@ -233,12 +233,55 @@ def _cue_pattern(stems: tuple[str, ...]) -> re.Pattern:
 _CUE_PATTERNS = {name: _cue_pattern(stems) for name, stems in CUES.items()}
 
 
+def _alternatives(stems: tuple[str, ...]) -> str:
+    ordered = sorted(stems, key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ordered) + r")\w*"
+
+
+_STATE_NOUN = _alternatives(
+    ("police", "policem", "officer", "soldier", "troop", "army", "military", "gendarm",
+     "guard", "security forces", "special forces", "servicem", "base", "checkpoint",
+     "police station", "barracks", "patrol", "convoy", "agent")
+)
+_HARM = _alternatives(
+    ("kill", "shot", "shoot", "wound", "injur", "attack", "ambush", "storm", "stab",
+     "target", "hurt", "dead", "die", "murder", "behead", "abduct", "kidnap")
+)
+_GAP = r"(?:\W+\w+){0,4}?\W+"
+_PASSIVE = r"\W+(?:\w+\W+){0,3}?(?:were|was|are|is|been|being|had|have)\W+(?:\w+\W+){0,2}?"
+# Directed cues, per sentence: who acts on whom. The guide's tie-breaks turn on them:
+# an attack on police is `attack`, police arresting or killing suspects is
+# `state_response`, and violence relayed by an official ("the ministry said the
+# gunman shot two officers") is still `attack`.
+DIRECTED: dict[str, re.Pattern] = {
+    # "police arrested", "authorities cordoned off", "troops raided"
+    "state_acts": re.compile(
+        r"\b" + _alternatives(CUES["state_actor"]) + _GAP + r"(?:\w+\W+)?" + _alternatives(CUES["state_action"])
+    ),
+    # "shooting a policeman", "attacked a military base", "killed six soldiers"
+    "harm_to_state": re.compile(r"\b" + _HARM + _GAP + _STATE_NOUN),
+    # "two officers were wounded", "seven police are being treated in hospital"
+    "state_harmed": re.compile(
+        r"\b" + _STATE_NOUN + _PASSIVE + r"(?:killed|wounded|injured|shot|hurt|treated|hospital\w*|dead)"
+    ),
+    # "security forces killed five militants", "police shot dead the attacker"
+    "state_kills": re.compile(
+        r"\b" + _alternatives(("police", "security forces", "troops", "soldiers", "army", "special forces", "officers"))
+        + _GAP + r"(?:\w+\W+)?(?:kill|shot|captur|neutrali|eliminat|arrest)\w*"
+        + r"(?:\W+\w+){0,4}?\W+" + _alternatives(CUES["attacker"] + ("alleged", "suspected"))
+    ),
+    # "gunmen opened fire", "the suspect then shot"
+    "attacker_acts": re.compile(r"\b" + _alternatives(CUES["attacker"]) + _GAP + _HARM),
+}
+
+
 @lru_cache(maxsize=1 << 16)
 def _cue_row(text: str) -> tuple[float, ...]:
     """Cue counts, densities and actor-action sentence shares of one text (cached)."""
     sentences = [s for s in _SENTENCE.split(text) if s.strip()] or [""]
     totals = dict.fromkeys(CUES, 0.0)
-    state_pairs = attack_pairs = 0
+    state_pairs = attack_pairs = relayed = 0
+    directed = dict.fromkeys(DIRECTED, 0)
     for sentence in sentences:
         lowered = sentence.lower()
         hits = {name: len(p.findall(lowered)) for name, p in _CUE_PATTERNS.items()}
@@ -246,11 +289,17 @@ def _cue_row(text: str) -> tuple[float, ...]:
             totals[name] += count
         state_pairs += bool(hits["state_actor"] and hits["state_action"])
         attack_pairs += bool(hits["attacker"] and hits["violence"])
+        relayed += bool(hits["reporting"] and hits["violence"] and not hits["state_action"])
+        if hits["state_actor"] or hits["attacker"] or hits["violence"]:
+            for name, pattern in DIRECTED.items():
+                directed[name] += pattern.search(lowered) is not None
     n_words = max(len(_WORD.findall(text)), 1)
+    n = len(sentences)
     return (
         tuple(math.log1p(totals[name]) for name in CUES)
         + tuple(totals[name] / n_words * 10 for name in CUES)
-        + (state_pairs / len(sentences), attack_pairs / len(sentences))
+        + (state_pairs / n, attack_pairs / n, relayed / n)
+        + tuple(directed[name] / n for name in DIRECTED)
     )
 
 
@@ -270,7 +319,8 @@ class CueFeatures(BaseEstimator, TransformerMixin):
 
     def get_feature_names_out(self, input_features=None):
         names = [f"cue_{n}" for n in CUES] + [f"cue_{n}_density" for n in CUES]
-        return np.asarray(names + ["state_actor_action_sentences", "attacker_violence_sentences"], dtype=object)
+        names += ["state_actor_action_sentences", "attacker_violence_sentences", "relayed_violence_sentences"]
+        return np.asarray(names + [f"{name}_sentences" for name in DIRECTED], dtype=object)
 
 
 class _NgramTfidf(TransformerMixin, BaseEstimator):
