@@ -1,7 +1,9 @@
 """Speed and memory of triage as a pipeline stage, as ratios measured side by side.
 
 Builds a reproducible synthetic corpus (JSON Lines, one article per record) from
-the seed articles' paragraphs, then times in this one run, each command in a
+the seed articles' sentences (each story paragraph one to three sentences drawn
+from seed paragraphs of one label, so that paragraphs rarely repeat, as in a real
+corpus; page leftovers are drawn whole, as pages repeat them), then times in this one run, each command in a
 fresh process:
 
 - the *floor*: reading the same file and running scikit-learn's default token
@@ -26,6 +28,7 @@ import json
 import os
 import platform
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -79,17 +82,37 @@ def seed_paragraphs() -> list[tuple[str, str]]:
     return out
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+")
+
+
+def sentence_pools(pool: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The seeds' sentences per label; boilerplate keeps whole paragraphs."""
+    out: dict[str, list[str]] = {}
+    for text, label in pool:
+        pieces = [text] if label == "boilerplate" else [s for s in _SENTENCE_END.split(text) if s.strip()]
+        out.setdefault(label, []).extend(pieces)
+    return out
+
+
 def build_corpus(path: Path, n_paragraphs: int, pool: list[tuple[str, str]], seed: int = 0) -> None:
-    """Articles of 20 paragraphs drawn from the seeds' paragraphs (the same for the same size)."""
+    """Articles of 20 paragraphs, the same for the same size and seed.
+
+    Each paragraph takes the label of a seed paragraph drawn at random; a story
+    paragraph is one to three of that label's sentences, a boilerplate one a
+    whole seed leftover.
+    """
     rng = random.Random(seed)
+    sentences = sentence_pools(pool)
     with open(path, "w", encoding="utf-8") as handle:
         for number in range(0, n_paragraphs, PARAGRAPHS_PER_ARTICLE):
-            drawn = [rng.choice(pool) for _ in range(min(PARAGRAPHS_PER_ARTICLE, n_paragraphs - number))]
-            record = {
-                "id": f"a{number // PARAGRAPHS_PER_ARTICLE}",
-                "text": "\n".join(text for text, _ in drawn),
-                "labels": [label for _, label in drawn],
-            }
+            labels = [rng.choice(pool)[1] for _ in range(min(PARAGRAPHS_PER_ARTICLE, n_paragraphs - number))]
+            texts = [
+                rng.choice(sentences[label])
+                if label == "boilerplate"
+                else " ".join(rng.choice(sentences[label]) for _ in range(rng.randint(1, 3)))
+                for label in labels
+            ]
+            record = {"id": f"a{number // PARAGRAPHS_PER_ARTICLE}", "text": "\n".join(texts), "labels": labels}
             handle.write(json.dumps(record) + "\n")
 
 

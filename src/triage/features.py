@@ -100,6 +100,33 @@ _END_PUNCT = tuple('.!?"”’\')')
 _STOP = ENGLISH_STOP_WORDS
 
 
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of ``text``; cached for the few features of one batch that count them."""
+    return tuple(_WORD.findall(text))
+
+
+_ASCII = bytes(range(128))
+_NOT_LETTER = bytes(c for c in _ASCII if not chr(c).isalpha())
+_NOT_UPPER = bytes(c for c in _ASCII if not chr(c).isupper())
+_NOT_DIGIT = bytes(c for c in _ASCII if not chr(c).isdigit())
+
+
+def _char_counts(text: str) -> tuple[int, int, int]:
+    """Letters, upper-case letters and digits in ``text`` (``str.isalpha`` etc.).
+
+    ASCII text, the common case, is counted by deleting the other bytes, in C.
+    """
+    if text.isascii():
+        raw = text.encode("ascii")
+        return (
+            len(raw.translate(None, _NOT_LETTER)),
+            len(raw.translate(None, _NOT_UPPER)),
+            len(raw.translate(None, _NOT_DIGIT)),
+        )
+    return sum(map(str.isalpha, text)), sum(map(str.isupper, text)), sum(map(str.isdigit, text))
+
+
 @lru_cache(maxsize=1 << 16)
 def _shape(text: str) -> tuple[float, ...]:
     """Layout cues of one text: the kind jusText and boilerplate removers use.
@@ -107,18 +134,19 @@ def _shape(text: str) -> tuple[float, ...]:
     Cached: each text is also its neighbours' neighbour, and cross-validation
     sees the same texts in every fold.
     """
-    words = _WORD.findall(text)
+    words = _words(text)
     n_words = len(words)
-    letters = sum(c.isalpha() for c in text) or 1
+    letters, upper, digits = _char_counts(text)
+    letters = letters or 1
     stripped = text.rstrip()
     return (
         math.log1p(n_words),
         math.log1p(len(stripped)),
         float(stripped.endswith(_END_PUNCT)),
-        sum(w[0].isupper() for w in words) / (n_words or 1),
-        sum(c.isupper() for c in text) / letters,
-        sum(c.isdigit() for c in text) / (len(text) or 1),
-        sum(w.lower() in _STOP for w in words) / (n_words or 1),
+        sum(map(str.isupper, [w[0] for w in words])) / (n_words or 1),
+        upper / letters,
+        digits / (len(text) or 1),
+        sum(map(_STOP.__contains__, map(str.lower, words))) / (n_words or 1),
         float(n_words > 0 and not text[:1].isalnum() and text[:1] not in "\"“'‘"),
         float(any(q in text for q in "\"“”")),
         min(text.count(". ") + 1, 10) / 10 if n_words else 0.0,
@@ -293,7 +321,7 @@ def _cue_row(text: str) -> tuple[float, ...]:
         if hits["state_actor"] or hits["attacker"] or hits["violence"]:
             for name, pattern in DIRECTED.items():
                 directed[name] += pattern.search(lowered) is not None
-    n_words = max(len(_WORD.findall(text)), 1)
+    n_words = max(len(_words(text)), 1)
     n = len(sentences)
     return (
         tuple(math.log1p(totals[name]) for name in CUES)

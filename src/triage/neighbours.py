@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from triage.features import _END_PUNCT, _WORD
+from triage.features import _END_PUNCT, _words
 
 WINDOWS = (2, 5)
 """Half-widths of the windows whose mean probabilities are features."""
@@ -93,7 +93,7 @@ def neighbour_features(X, probabilities: np.ndarray, content: np.ndarray) -> np.
         previous = np.vstack([zero, p[:-1]])
         following = np.vstack([p[1:], zero])
         windows = [_window_means(p, half) for half in WINDOWS]
-        words = np.array([len(_WORD.findall(X[i].text)) for i in positions], dtype=float)
+        words = np.array([len(_words(X[i].text)) for i in positions], dtype=float)
         mass = content[positions] * np.log1p(words)
         total = mass.sum() or 1.0
         before = (np.cumsum(mass) - mass) / total
