@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from conftest import REPO
-from triage.features import DIRECTED, CharNgrams, Context, NameMasker, WordNgrams, contexts, text_of
+from triage.features import DIRECTED, CharNgrams, _char_counts, Context, NameMasker, WordNgrams, contexts, text_of
 from triage.labels import load_labels
 
 WORD = re.compile(r"\w+(?:['’]\w+)*")
@@ -97,3 +97,14 @@ def test_directed_cues_tell_who_acts_on_whom():
     assert "state_kills" in found("Security forces killed five alleged militants in a raid.")
     assert "state_acts" in found("Police cordoned off the area and arrested six people.")
     assert found("Residents said the market was calm on Sunday.") == set()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=40))
+def test_character_counts_match_str_methods(text):
+    expected = (
+        sum(c.isalpha() for c in text),
+        sum(c.isupper() for c in text),
+        sum(c.isdigit() for c in text),
+    )
+    assert _char_counts(text) == expected
