@@ -173,15 +173,29 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         model = clone(self.first).fit([X[i] for i in train], train_y)
         return self._first_proba(model, [X[i] for i in test])
 
-    def _classifier_fold(self, classifier, matrix, y, train, test) -> np.ndarray:
-        """Like :meth:`_fold`, on rows of features computed once for all samples."""
+    def _classifier_fold(self, classifier, matrix, y, train, test, keep: bool = False):
+        """Like :meth:`_fold`, on rows of features computed once for all samples.
+
+        With ``keep``, returns the fitted fold model too (``None`` when the
+        fold's training rows hold one label only).
+        """
         train_y = y[train]
         if len(set(train_y.tolist())) < 2:
             out = np.zeros((len(test), len(self.classes_)))
             out[:, self.classes_ == train_y[0]] = 1.0
-            return out
+            return (out, None) if keep else out
         model = clone(classifier).fit(matrix[train], train_y)
-        return self._first_proba(model, matrix[test])
+        probabilities = self._first_proba(model, matrix[test])
+        return (probabilities, model) if keep else probabilities
+
+    def _mean_solution(self, models):
+        """The fold models' mean coefficients and intercepts, when they can start the final fit."""
+        usable = [m for m in models if m is not None and hasattr(m, "coef_") and "warm_start" in m.get_params()]
+        if len(usable) != len(models) or not usable:
+            return None
+        if any(list(m.classes_) != list(self.classes_) or m.coef_.shape != usable[0].coef_.shape for m in usable):
+            return None
+        return np.mean([m.coef_ for m in usable], axis=0), np.mean([m.intercept_ for m in usable], axis=0)
 
     def _first_proba(self, model, X) -> np.ndarray:
         out = np.zeros((X.shape[0] if hasattr(X, "shape") else len(X), len(self.classes_)))
@@ -211,14 +225,23 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         featuriser = Pipeline([(step, clone(part)) for step, part in self.first.steps[:-1]])
         matrix = featuriser.fit_transform(X, y)
         name, classifier = self.first.steps[-1]
-        results = Parallel(n_jobs=self.n_jobs)(
-            [delayed(self._classifier_fold)(classifier, matrix, y, train, test) for train, test in folds]
-            + [delayed(clone(classifier).fit)(matrix, y)]
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(self._classifier_fold)(classifier, matrix, y, train, test, keep=True) for train, test in folds
         )
         out_of_fold = np.zeros((len(X), len(self.classes_)))
-        for (_, test), probabilities in zip(folds, results):
+        for (_, test), (probabilities, _) in zip(folds, fitted):
             out_of_fold[test] = probabilities
-        self.first_ = Pipeline([*featuriser.steps, (name, results[-1])])
+        final = clone(classifier)
+        start = self._mean_solution([model for _, model in fitted])
+        if start is not None:
+            # The fold models are near the final solution: starting there, the
+            # final fit needs a few solver iterations instead of all of them.
+            final.set_params(warm_start=True)
+            final.coef_, final.intercept_ = start
+        final.fit(matrix, y)
+        if start is not None:
+            final.set_params(warm_start=False)
+        self.first_ = Pipeline([*featuriser.steps, (name, final)])
         return out_of_fold
 
     def fit(self, X, y):
