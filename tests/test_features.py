@@ -73,6 +73,13 @@ def test_character_ngram_memory_is_bounded_and_not_saved():
     expected = CharNgrams().fit(train).transform(train[:200]).toarray()
     np.testing.assert_allclose(fast.transform(train[:200]).toarray(), expected)
     assert len(fast._cache) <= 50
+    other = [Context("completely different vocabulary here", 0, 1, "", "", 0)] * 2
+    refitted = CharNgrams().fit(train)
+    refitted.transform(other)  # remembers these words' columns under the first vocabulary
+    refitted.fit(other)  # a refit must forget the words it knew under the old vocabulary
+    np.testing.assert_allclose(
+        refitted.transform(other).toarray(), CharNgrams().fit(other).transform(other).toarray()
+    )
     reloaded = pickle.loads(pickle.dumps(fast))
     assert "_cache" not in reloaded.__dict__
     np.testing.assert_allclose(reloaded.transform(train[:200]).toarray(), expected)

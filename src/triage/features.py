@@ -516,6 +516,7 @@ class CharNgrams(_NgramTfidf):
         def provisional(word: str) -> list[int]:
             return [seen.setdefault(g, len(seen)) for g in _char_wb_ngrams(word, min_n, max_n)]
 
+        self._cache = {}  # columns of the vocabulary this fit replaces
         return self._by_word(texts, provisional, {})
 
     def _columns(self, word: str) -> list[int]:
