@@ -125,6 +125,22 @@ def test_model_files_of_the_first_format_still_load(model_path):
         load_model(model_path)
 
 
+def test_model_fitted_on_an_older_feature_set_is_refused_and_the_default_rebuilt(model_path, project):
+    payload = joblib.load(model_path)
+    del payload["metadata"]["features_version"]  # as saved before the directed cues
+    joblib.dump(payload, model_path)
+    with pytest.raises(ModelError, match=r"fitted on triage's feature set 1, .* run 'triage train' to rebuild it$"):
+        load_model(model_path)
+    cached = project / "models" / "triage.joblib"
+    notes = []
+    load_model(note=notes.append)  # builds the default model
+    payload = joblib.load(cached)
+    payload["metadata"]["features_version"] = 1
+    joblib.dump(payload, cached)
+    assert load_model(note=notes.append).classify("Gunmen attacked the bank.")[0].label
+    assert "feature set 1" in notes[-1] and "building the default model" in notes[-1]
+
+
 def test_default_model_is_built_cached_and_rebuilt_when_labels_change(project):
     notes = []
     model = load_model(note=notes.append)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import operator
 import re
 from collections.abc import Iterable, Iterator
@@ -400,9 +401,11 @@ class _NgramTfidf(TransformerMixin, BaseEstimator):
         rows = list(self._fit_rows(texts, seen))
         counts = self._matrix(rows, len(seen))
         document_frequency = np.bincount(counts.indices, minlength=len(seen))
-        terms = sorted(g for g, j in seen.items() if document_frequency[j] >= self.min_df)
+        # As scikit-learn: an int is a number of paragraphs, a float a share of them.
+        least = self.min_df if isinstance(self.min_df, numbers.Integral) else self.min_df * len(texts)
+        terms = sorted(g for g, j in seen.items() if document_frequency[j] >= least)
         if not terms:
-            raise ValueError(f"no n-gram occurs in {self.min_df} paragraphs; give more text")
+            raise ValueError(f"no n-gram occurs in {least} paragraphs; give more text")
         self.vocabulary_ = {g: i for i, g in enumerate(terms)}
         counts = counts[:, np.asarray([seen[g] for g in terms], dtype=np.int64)]
         self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts)

@@ -28,6 +28,10 @@ from triage.model import Model
 
 FORMAT = "triage-model"
 FORMAT_VERSION = 2
+FEATURES_VERSION = 2
+"""The feature set a model was fitted on; bump it with any change to the features
+that a fitted pipeline cannot follow (2: the directed actor/action cues). A model file
+without it was fitted on set 1."""
 READABLE_VERSIONS = (1, 2)
 """Format 1 held the pipeline object itself; it still loads."""
 
@@ -53,6 +57,7 @@ def save_model(model: Model, path: str | Path) -> Path:
     metadata = {
         **model.metadata,
         "versions": environment(),
+        "features_version": FEATURES_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     payload = {
@@ -113,6 +118,12 @@ def load_model_file(path: str | Path, *, force: bool = False) -> Model:
             f"{path}: saved with scikit-learn {saved_with}, this is {sklearn.__version__}; "
             "run 'triage train' to rebuild it (or pass --force to load it anyway)"
         )
+    features_version = metadata.get("features_version", 1)
+    if features_version != FEATURES_VERSION:
+        raise ModelError(
+            f"{path}: fitted on triage's feature set {features_version}, this version computes set "
+            f"{FEATURES_VERSION}; run 'triage train' to rebuild it"
+        )
     pipeline = payload.get("pipeline")
     if isinstance(pipeline, bytes):
         with warnings.catch_warnings():
@@ -121,4 +132,6 @@ def load_model_file(path: str | Path, *, force: bool = False) -> Model:
                 pipeline = pickle.loads(pipeline)
             except Exception:
                 raise unreadable from None
+    if not hasattr(pipeline, "predict_proba"):
+        raise unreadable
     return Model(pipeline=pipeline, metadata=metadata)
