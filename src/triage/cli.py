@@ -374,7 +374,7 @@ class Order(str, Enum):
 
 
 @app.command()
-@_user_errors
+@_user_errors(loads_model=True)
 def label(
     paths: list[str] = typer.Argument(..., help="Article files (.txt) or folders of them."),
     labels: Optional[Path] = typer.Option(
@@ -425,6 +425,7 @@ def label(
             _note(f"every paragraph of the {len(articles)} given article(s) is labelled already")
             return
         fitted = load_model(model, note=_note)
+        _started()
         session.suggest_with(fitted)
 
         def refit():
