@@ -103,7 +103,8 @@ def test_directed_cues_tell_who_acts_on_whom():
     assert "state_harmed" in found("At least seven police are being treated in hospital.")
     assert "state_kills" in found("Security forces killed five alleged militants in a raid.")
     assert "state_acts" in found("Police cordoned off the area and arrested six people.")
-    assert found("Residents said the market was calm on Sunday.") == set()
+    assert "public_mood" in found('"We never thought this could happen here," said a resident.')
+    assert found("The market reopened on Sunday.") == set()
 
 
 @settings(max_examples=2000, deadline=None)

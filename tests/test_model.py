@@ -129,7 +129,7 @@ def test_model_fitted_on_an_older_feature_set_is_refused_and_the_default_rebuilt
     payload = joblib.load(model_path)
     del payload["metadata"]["features_version"]  # as saved before the directed cues
     joblib.dump(payload, model_path)
-    with pytest.raises(ModelError, match=r"fitted on triage's feature set 1, .* run 'triage train' to rebuild it$"):
+    with pytest.raises(ModelError, match=r"fitted on triage's feature set 1, this version computes set \d+; run 'triage train' to rebuild it$"):
         load_model(model_path)
     cached = project / "models" / "triage.joblib"
     notes = []

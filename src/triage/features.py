@@ -301,6 +301,16 @@ DIRECTED: dict[str, re.Pattern] = {
     ),
     # "gunmen opened fire", "the suspect then shot"
     "attacker_acts": re.compile(r"\b" + _alternatives(CUES["attacker"]) + _GAP + _HARM),
+    # "residents said they were afraid", "we never thought this could happen here"
+    "public_mood": re.compile(
+        r"\b(?:"
+        + _alternatives(("resident", "villager", "local", "people", "woman", "man", "shopkeeper",
+                         "neighbour", "neighbor", "parent", "student", "trader"))
+        + r"|we|i)\b(?:\W+\w+){0,8}?\W+"
+        + _alternatives(("afraid", "fear", "scared", "frighten", "tense", "tension", "worr", "shock",
+                         "never thought", "disbelie", "panic", "anxi", "nervous", "terrif", "calm",
+                         "sleep", "safe"))
+    ),
 }
 
 

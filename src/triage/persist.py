@@ -28,10 +28,10 @@ from triage.model import Model
 
 FORMAT = "triage-model"
 FORMAT_VERSION = 2
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 """The feature set a model was fitted on; bump it with any change to the features
-that a fitted pipeline cannot follow (2: the directed actor/action cues). A model file
-without it was fitted on set 1."""
+that a fitted pipeline cannot follow (2: the directed actor/action cues; 3: the
+public-mood cue). A model file without it was fitted on set 1."""
 READABLE_VERSIONS = (1, 2)
 """Format 1 held the pipeline object itself; it still loads."""
 
