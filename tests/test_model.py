@@ -192,3 +192,20 @@ def test_neighbour_pass_learns_from_out_of_fold_probabilities(project):
     single = fit(articles[:1], ModelSettings(neighbours=True))
     assert single.second_ is None  # one article: no held-out probabilities to learn from
     np.testing.assert_allclose(single.predict_proba(data.samples[:3]).sum(axis=1), 1.0)
+
+
+def test_second_pass_final_fit_starts_from_the_folds_and_matches_a_cold_fit(project):
+    from sklearn.base import clone
+
+    from triage.model import ModelSettings, dataset, fit
+
+    articles = load_labels(project / "labels")
+    model = fit(articles, ModelSettings(neighbours=True))
+    final = model.first_.named_steps["classifier"]
+    assert final.get_params()["warm_start"] is False  # a later refit starts cold
+    data = dataset(articles)
+    features = model.first_[:-1].transform(data.samples)
+    cold = clone(final).fit(features, data.labels)
+    # The same optimum up to the solver's tolerance: the same labels, close scores.
+    assert (cold.predict(features) == final.predict(features)).mean() >= 0.99
+    assert np.abs(cold.predict_proba(features) - final.predict_proba(features)).max() < 0.05
