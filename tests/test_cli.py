@@ -217,3 +217,18 @@ def test_help_does_not_import_sklearn_or_pandas():
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
     assert "triage" in imported
     assert not imported & {"sklearn", "pandas", "joblib", "numpy", "scipy"}
+
+
+def test_classify_explain_gives_each_paragraphs_reasons(seed, model_path, tmp_path):
+    from triage.text import read_text, split_paragraphs
+
+    result = run("classify", seed, "--model", model_path, "--explain")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"== {seed}"
+    assert len([line for line in lines if line.startswith("#")]) == len(split_paragraphs(read_text(seed)))
+    assert "because:" in result.stdout
+    clash = run("classify", seed, "--model", model_path, "--explain", "--output", tmp_path / "out.jsonl")
+    assert clash.exit_code == 2
+    assert clash.stderr.startswith("Error: --explain prints explanations to the terminal; leave out --output")
+    assert not (tmp_path / "out.jsonl").exists()

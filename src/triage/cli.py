@@ -252,6 +252,9 @@ def classify(
     force: bool = typer.Option(
         False, "--force", help="Load a model saved by another scikit-learn version anyway."
     ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Print each paragraph's label with the features that pushed it there."
+    ),
 ) -> None:
     """Label every paragraph of the given articles with a type and a score.
 
@@ -300,8 +303,22 @@ def classify(
         min_score=min_score,
         clean=clean,
     )
+    if explain:
+        clashes = [
+            name for name, given in (
+                ("--output", output is not None), ("--format", output_format is not None),
+                ("--drop", drop is not None), ("--keep", keep is not None),
+                ("--min-score", min_score is not None), ("--jobs", jobs > 1),
+                ("--engine dask", engine is Engine.dask),
+            ) if given
+        ]
+        if clashes:
+            raise UsageError(f"--explain prints explanations to the terminal; leave out {', '.join(clashes)}")
     fitted = load_model(model, force=force, note=_note)
     _started()
+    if explain:
+        _explain_sources(fitted, paths, 5, input_format, text_field=text_field, id_field=id_field)
+        return
     if engine is Engine.dask:
         from triage.dask import classify_corpus_with_dask
 
@@ -689,12 +706,17 @@ def explain(
             for name, weight in features:
                 typer.echo(f"  {weight:+7.3f}  {name}")
         return
+    _explain_sources(fitted, paths, top or 5)
+
+
+def _explain_sources(fitted, paths: list[str], top: int, input_format: Optional[str] = None, **fields) -> None:
+    """Explain every article of the given inputs; a file that cannot be read fails at the end."""
     from triage.corpus import Skipped, detect_format, read_records
 
     failed = 0
     for source in _inputs(paths):
         try:
-            items = list(read_records(source, detect_format(source)))
+            items = list(read_records(source, detect_format(source, input_format), **fields))
         except InputError as exc:
             _err(f"Error: {exc}")
             failed += 1
@@ -703,7 +725,7 @@ def explain(
             if isinstance(item, Skipped):
                 _err(f"Warning: {item.where}: {item.reason}; skipped")
                 continue
-            _explain_one(fitted, item.id, item.text, top or 5)
+            _explain_one(fitted, item.id, item.text, top)
     if failed:
         raise typer.Exit(1)
 
