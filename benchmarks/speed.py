@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -82,14 +81,13 @@ def seed_paragraphs() -> list[tuple[str, str]]:
     return out
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+")
-
-
 def sentence_pools(pool: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """The seeds' sentences per label; boilerplate keeps whole paragraphs."""
+    """The seeds' sentences per label (split as the cue features split them); leftovers stay whole."""
+    from triage.features import _SENTENCE  # importable once seed_paragraphs has put src/ on the path
+
     out: dict[str, list[str]] = {}
     for text, label in pool:
-        pieces = [text] if label == "boilerplate" else [s for s in _SENTENCE_END.split(text) if s.strip()]
+        pieces = [text] if label == "boilerplate" else [s for s in _SENTENCE.split(text) if s.strip()]
         out.setdefault(label, []).extend(pieces)
     return out
 

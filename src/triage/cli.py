@@ -12,7 +12,7 @@ import functools
 import gc
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -317,7 +317,7 @@ def classify(
     fitted = load_model(model, force=force, note=_note)
     _started()
     if explain:
-        _explain_sources(fitted, paths, 5, input_format, text_field=text_field, id_field=id_field)
+        _explain_sources(fitted, sources, 5, input_format, text_field=text_field, id_field=id_field)
         return
     if engine is Engine.dask:
         from triage.dask import classify_corpus_with_dask
@@ -706,15 +706,15 @@ def explain(
             for name, weight in features:
                 typer.echo(f"  {weight:+7.3f}  {name}")
         return
-    _explain_sources(fitted, paths, top or 5)
+    _explain_sources(fitted, _inputs(paths), top or 5)
 
 
-def _explain_sources(fitted, paths: list[str], top: int, input_format: Optional[str] = None, **fields) -> None:
-    """Explain every article of the given inputs; a file that cannot be read fails at the end."""
+def _explain_sources(fitted, sources: Iterable[str], top: int, input_format: Optional[str] = None, **fields) -> None:
+    """Explain every article of the expanded inputs; a file that cannot be read fails at the end."""
     from triage.corpus import Skipped, detect_format, read_records
 
     failed = 0
-    for source in _inputs(paths):
+    for source in sources:
         try:
             items = list(read_records(source, detect_format(source, input_format), **fields))
         except InputError as exc:

@@ -253,18 +253,23 @@ CUES: dict[str, tuple[str, ...]] = {
 _SENTENCE = re.compile(r"(?<=[.!?])[\"”’)]*\s+")
 
 
-def _cue_pattern(stems: tuple[str, ...]) -> re.Pattern:
-    """One regex matching any stem at the start of a word (longest stem first)."""
+def _alternation(stems: tuple[str, ...]) -> str:
+    """A group matching any stem (longest first; a space in a stem matches any spaces)."""
     ordered = sorted(stems, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ordered) + ")")
+    return "(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ordered) + ")"
+
+
+def _cue_pattern(stems: tuple[str, ...]) -> re.Pattern:
+    """One regex matching any stem at the start of a word."""
+    return re.compile(r"\b" + _alternation(stems))
 
 
 _CUE_PATTERNS = {name: _cue_pattern(stems) for name, stems in CUES.items()}
 
 
 def _alternatives(stems: tuple[str, ...]) -> str:
-    ordered = sorted(stems, key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in ordered) + r")\w*"
+    """A word beginning with any stem."""
+    return _alternation(stems) + r"\w*"
 
 
 _STATE_NOUN = _alternatives(

@@ -163,30 +163,33 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    def _one_label(self, train_y: np.ndarray, n_test: int) -> np.ndarray | None:
+        """Certain probabilities of ``train_y``'s label when a fold trains on one label only."""
+        if len(set(train_y.tolist())) >= 2:
+            return None
+        out = np.zeros((n_test, len(self.classes_)))
+        out[:, self.classes_ == train_y[0]] = 1.0
+        return out
+
     def _fold(self, X, y, train, test) -> np.ndarray:
         """First-pass probabilities of ``test`` from a model fitted on ``train``."""
-        train_y = y[train]
-        if len(set(train_y.tolist())) < 2:
-            out = np.zeros((len(test), len(self.classes_)))
-            out[:, self.classes_ == train_y[0]] = 1.0
-            return out
-        model = clone(self.first).fit([X[i] for i in train], train_y)
+        certain = self._one_label(y[train], len(test))
+        if certain is not None:
+            return certain
+        model = clone(self.first).fit([X[i] for i in train], y[train])
         return self._first_proba(model, [X[i] for i in test])
 
-    def _classifier_fold(self, classifier, matrix, y, train, test, keep: bool = False):
+    def _classifier_fold(self, classifier, matrix, y, train, test):
         """Like :meth:`_fold`, on rows of features computed once for all samples.
 
-        With ``keep``, returns the fitted fold model too (``None`` when the
+        Returns the probabilities and the fitted fold model (``None`` when the
         fold's training rows hold one label only).
         """
-        train_y = y[train]
-        if len(set(train_y.tolist())) < 2:
-            out = np.zeros((len(test), len(self.classes_)))
-            out[:, self.classes_ == train_y[0]] = 1.0
-            return (out, None) if keep else out
-        model = clone(classifier).fit(matrix[train], train_y)
-        probabilities = self._first_proba(model, matrix[test])
-        return (probabilities, model) if keep else probabilities
+        certain = self._one_label(y[train], len(test))
+        if certain is not None:
+            return certain, None
+        model = clone(classifier).fit(matrix[train], y[train])
+        return self._first_proba(model, matrix[test]), model
 
     def _mean_solution(self, models):
         """The fold models' mean coefficients and intercepts, when they can start the final fit."""
@@ -226,7 +229,7 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         matrix = featuriser.fit_transform(X, y)
         name, classifier = self.first.steps[-1]
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._classifier_fold)(classifier, matrix, y, train, test, keep=True) for train, test in folds
+            delayed(self._classifier_fold)(classifier, matrix, y, train, test) for train, test in folds
         )
         out_of_fold = np.zeros((len(X), len(self.classes_)))
         for (_, test), (probabilities, _) in zip(folds, fitted):

@@ -74,6 +74,17 @@ def save_model(model: Model, path: str | Path) -> Path:
     return path
 
 
+def _unpickle(load, source, unreadable: ModelError):
+    """``load(source)``, with any failure of a corrupt pickle turned into ``unreadable``."""
+    with warnings.catch_warnings():
+        # sklearn warns about version skew while unpickling; the metadata check says it better.
+        warnings.simplefilter("ignore")
+        try:
+            return load(source)
+        except Exception:  # a corrupt pickle can raise almost anything
+            raise unreadable from None
+
+
 def load_model_file(path: str | Path, *, force: bool = False) -> Model:
     """Load a model written by :func:`save_model`.
 
@@ -97,13 +108,7 @@ def load_model_file(path: str | Path, *, force: bool = False) -> Model:
     unreadable = ModelError(
         f"{path}: not a readable model file (truncated or corrupt); run 'triage train' to rebuild it"
     )
-    with warnings.catch_warnings():
-        # sklearn warns about version skew while unpickling; the metadata check below says it better.
-        warnings.simplefilter("ignore")
-        try:
-            payload = joblib.load(path)
-        except Exception:  # a corrupt pickle can raise almost anything
-            raise unreadable from None
+    payload = _unpickle(joblib.load, path, unreadable)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{path}: not a triage model file; run 'triage train' to make one")
     if payload.get("format_version") not in READABLE_VERSIONS:
@@ -126,12 +131,7 @@ def load_model_file(path: str | Path, *, force: bool = False) -> Model:
         )
     pipeline = payload.get("pipeline")
     if isinstance(pipeline, bytes):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                pipeline = pickle.loads(pipeline)
-            except Exception:
-                raise unreadable from None
+        pipeline = _unpickle(pickle.loads, pipeline, unreadable)
     if not hasattr(pipeline, "predict_proba"):
         raise unreadable
     return Model(pipeline=pipeline, metadata=metadata)
