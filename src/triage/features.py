@@ -62,12 +62,61 @@ _CAPITALISED = re.compile(r"(?<!\w)(?<!\w['’])[^\W\da-z_]\w*(?:['’]\w+)*", r
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+)$")
 
 
+UPPER_CASE_SHARE = 0.6
+"""Share of an article's letters in upper case from which it is read as upper-case copy."""
+_MIN_UPPER_LETTERS = 20
+_SENTENCE_CAP = re.compile(r"(^|[.!?\]]\s+|--\s+|(?:^|\s)[\"“(\[])([a-z])")
+
+
+def _upper_share(texts: Iterable[str]) -> float:
+    """Share of the letters of ``texts`` that are upper case (0 for no letters)."""
+    letters = upper = 0
+    for text in texts:
+        counted = _char_counts(text)
+        letters += counted[0]
+        upper += counted[1]
+    return upper / letters if letters >= _MIN_UPPER_LETTERS else 0.0
+
+
+def upper_case_articles(X) -> set[int]:
+    """The ``article`` numbers of the samples whose article is mostly upper case.
+
+    Wire copy, cables and radio transcripts often arrive all in capitals; their
+    text is put in sentence case before any feature sees it.
+    """
+    texts: dict[int, list[str]] = {}
+    for sample in X:
+        texts.setdefault(sample.article, []).append(sample.text)
+    return {article for article, parts in texts.items() if _upper_share(parts) >= UPPER_CASE_SHARE}
+
+
+def sentence_case(text: str, known: frozenset[str]) -> str:
+    """Upper-case ``text`` in sentence case: known words lower-cased, others capitalised.
+
+    ``known`` holds the words the training text uses in lower case; a word
+    outside it (a place, a person, an acronym) keeps a capital, so the name
+    masking still finds it. The first letter of each sentence is a capital.
+    """
+
+    def word(match: re.Match) -> str:
+        w = match.group()
+        if not w.isupper():
+            return w
+        lowered = w.lower()
+        return lowered if lowered in known else lowered.capitalize()
+
+    cased = _WORD.sub(word, text)
+    return _SENTENCE_CAP.sub(lambda m: m.group(1) + m.group(2).upper(), cased)
+
+
 class NameMasker(BaseEstimator, TransformerMixin):
-    """Replace digits and proper names in each context's text.
+    """Put upper-case articles in sentence case, then replace digits and proper names.
 
     ``fit`` learns which words the training text uses in lower case; a
     capitalised word outside that set, not at the start of a sentence, is
-    taken for a name.
+    taken for a name. An article whose letters are mostly upper case (see
+    :func:`upper_case_articles`) is first put in sentence case with the same
+    word set, so that it gets the features of the same text in sentence case.
     """
 
     def fit(self, X, y=None):
@@ -89,7 +138,18 @@ class NameMasker(BaseEstimator, TransformerMixin):
         return _DIGITS.sub("0", _CAPITALISED.sub(name_or_word, text))
 
     def transform(self, X):
-        return [sample._replace(text=self._mask(sample.text)) for sample in X]
+        upper = upper_case_articles(X)
+        known = self.lower_vocabulary_
+        out = []
+        for sample in X:
+            if sample.article in upper:
+                sample = sample._replace(
+                    text=sentence_case(sample.text, known),
+                    previous=sentence_case(sample.previous, known),
+                    next=sentence_case(sample.next, known),
+                )
+            out.append(sample._replace(text=self._mask(sample.text)))
+        return out
 
 
 def text_of(sample: Context) -> str:
@@ -97,8 +157,29 @@ def text_of(sample: Context) -> str:
     return sample.text.lower()
 
 
-_END_PUNCT = tuple('.!?"”’\')')
-_STOP = ENGLISH_STOP_WORDS
+_END_PUNCT = tuple('.!?"”’\')。！？」…')
+# Function words of the languages most often met on scraped pages besides English: a
+# body sentence in Portuguese or Russian is as full of them as an English one, while a
+# menu or a byline has few in any language.
+_FUNCTION_WORDS = frozenset(
+    """
+    a o os as um uma de do da dos das em no na nos nas por para com que se não mais
+    como mas ao aos foi ser são está isso este esta pelo pela
+    el la los las un una del al en y es por con para que se no lo más su sus fue
+    le les des du et est dans pour pas qui sur au avec il elle ce sont été
+    der die das und ist nicht ein eine zu den von mit sich auf für im dem des auch
+    il lo gli di che è per non una sono della nel alla
+    и в не на что с по как это из к но за то он она был была от для же так его
+    yang dan di ke dari ini itu dengan untuk tidak dalam akan
+    """.split()
+)
+_STOP = ENGLISH_STOP_WORDS | _FUNCTION_WORDS
+_SENTENCE_MARK = re.compile(r"[.!?]\s|[。！？]")
+
+
+def _is_wide(ch: str) -> bool:
+    """True for a character of a script written without spaces (CJK, kana, Hangul, Thai)."""
+    return "\u0e00" <= ch <= "\u0e7f" or "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"
 
 
 @lru_cache(maxsize=4096)
@@ -136,7 +217,9 @@ def _shape(text: str) -> tuple[float, ...]:
     sees the same texts in every fold.
     """
     words = _words(text)
-    n_words = len(words)
+    wide = 0 if text.isascii() else sum(map(_is_wide, text))
+    # A script without spaces: count about two characters a word.
+    n_words = len(words) + wide // 2
     letters, upper, digits = _char_counts(text)
     letters = letters or 1
     stripped = text.rstrip()
@@ -150,7 +233,7 @@ def _shape(text: str) -> tuple[float, ...]:
         sum(map(_STOP.__contains__, map(str.lower, words))) / (n_words or 1),
         float(n_words > 0 and not text[:1].isalnum() and text[:1] not in "\"“'‘"),
         float(any(q in text for q in "\"“”")),
-        min(text.count(". ") + 1, 10) / 10 if n_words else 0.0,
+        min(len(_SENTENCE_MARK.findall(text)) + 1, 10) / 10 if n_words else 0.0,
     )
 
 
@@ -169,34 +252,23 @@ SHAPE_NAMES = [
 
 
 class LayoutFeatures(BaseEstimator, TransformerMixin):
-    """Shape of the paragraph and of its neighbours, and its place in the article."""
+    """Shape of the paragraph and of its neighbours.
+
+    No feature says where the paragraph stands in the article: a story's last
+    paragraph, or a one-paragraph story, is as much content as its first. What
+    lies around the story is judged from the neighbours, here and in the
+    second pass (:mod:`triage.neighbours`).
+    """
 
     def fit(self, X, y=None):
         return self
 
     def transform(self, X):
-        rows = []
-        for sample in X:
-            last = max(sample.count - 1, 1)
-            rows.append(
-                _shape(sample.text)
-                + _shape(sample.previous)
-                + _shape(sample.next)
-                + (
-                    sample.index / last,
-                    math.log1p(sample.index),
-                    math.log1p(sample.count - 1 - sample.index),
-                )
-            )
-        return np.asarray(rows, dtype=np.float64)
+        rows = [_shape(sample.text) + _shape(sample.previous) + _shape(sample.next) for sample in X]
+        return np.asarray(rows, dtype=np.float64).reshape(len(rows), 3 * len(SHAPE_NAMES))
 
     def get_feature_names_out(self, input_features=None):
-        names = (
-            SHAPE_NAMES
-            + [f"previous_{n}" for n in SHAPE_NAMES]
-            + [f"next_{n}" for n in SHAPE_NAMES]
-            + ["position", "log_from_start", "log_from_end"]
-        )
+        names = SHAPE_NAMES + [f"previous_{n}" for n in SHAPE_NAMES] + [f"next_{n}" for n in SHAPE_NAMES]
         return np.asarray(names, dtype=object)
 
 

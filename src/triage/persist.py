@@ -28,7 +28,7 @@ from triage.model import Model
 
 FORMAT = "triage-model"
 FORMAT_VERSION = 2
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 """The feature set a model was fitted on; bump it with any change to the features
 that a fitted pipeline cannot follow (2: the directed actor/action cues; 3: the
 public-mood cue). A model file without it was fitted on set 1."""
