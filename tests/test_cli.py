@@ -232,3 +232,19 @@ def test_classify_explain_gives_each_paragraphs_reasons(seed, model_path, tmp_pa
     assert clash.exit_code == 2
     assert clash.stderr.startswith("Error: --explain prints explanations to the terminal; leave out --output")
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_drop_threshold_trades_recall_for_precision(seed, model_path):
+    rows = [json.loads(line) for line in run("classify", seed, "--model", model_path, "--format", "jsonl").stdout.splitlines()]
+
+    def kept(threshold: str) -> list[str]:
+        result = run("classify", seed, "--model", model_path, "--format", "text", "--drop", "boilerplate", "--drop-threshold", threshold)
+        assert result.exit_code == 0, result.output
+        return result.stdout.splitlines()
+
+    top_is_boilerplate = [r["scores"]["boilerplate"] >= max(r["scores"].values()) for r in rows]
+    assert kept("0") == [r["text"] for r, top in zip(rows, top_is_boilerplate) if not top]
+    assert kept("1") == [r["text"] for r, top in zip(rows, top_is_boilerplate) if not (top and r["scores"]["boilerplate"] >= 1.0)]
+    assert len(kept("0")) < len(kept("1"))
+    result = run("classify", seed, "--model", model_path, "--drop-threshold", "0.9")
+    assert result.exit_code == 2 and "--drop-threshold: applies to --drop boilerplate" in result.output

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from conftest import SEED_NAMES, make_project
 from test_aeb import write_benchmark
 from triage.cli import app
-from triage.evaluate import baseline_predictions, evaluate_benchmark, model_keep
+from triage.benchmark import evaluate_body, evaluate_paragraphs
+from triage.evaluate import baseline_predictions, model_keep
 from triage.labels import LabelledArticle, load_labels
 from triage.model import ClassifiedParagraph, Model, choose_boilerplate_threshold
 from triage.persist import load_model_file
@@ -235,7 +236,7 @@ def test_benchmark_on_a_small_folder(model_path, tmp_path):
         bodies={"p1": {"articleBody": "\n".join(line for label, line in PAGES["p1"] if label == "content")}},
     )
     model = load_model_file(model_path)
-    figures = evaluate_benchmark(model, root, with_justext=False, bootstrap=0)
+    figures = evaluate_body(model, root, with_justext=False, bootstrap=0)
     assert set(figures["filters"]) == {"triage", "keep_all", "min_10_words"}
     assert figures["pages"] == 1 and figures["lines"] == 6
     assert figures["filters"]["min_10_words"]["line"]["f1"] == 1.0
@@ -243,15 +244,63 @@ def test_benchmark_on_a_small_folder(model_path, tmp_path):
 
     result = runner.invoke(app, ["evaluate", "--benchmark", str(root), "--model", str(model_path), "--no-justext"])
     assert result.exit_code == 0, result.output
-    assert "AEB boilerplate benchmark: 1 pages, 6 lines" in result.stdout
+    assert f"{root}: boilerplate filter, 1 pages from text, 6 lines" in result.stdout
     assert "triage classify --drop boilerplate" in result.stdout and ">= 10 words" in result.stdout
+
+    # A threshold above every score keeps every visible line: the knob reaches the filter.
+    keep_all = evaluate_body(model, root, with_justext=False, bootstrap=0, threshold=1.0 + 1e-9)
+    assert keep_all["filters"]["triage"]["line"] == keep_all["filters"]["keep_all"]["line"]
+    result = runner.invoke(
+        app, ["evaluate", "--benchmark", str(root), "--model", str(model_path), "--no-justext", "--drop-threshold", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "(drop threshold 0.000)" in result.stdout
+
+
+MUC_LIKE = {
+    "m1": [
+        ("attack", "LIMA, 9 JAN 90 (AGENCY) -- [TEXT] GUNMEN SHOT DEAD TWO GUARDS AT A BANK ON MONDAY NIGHT."),
+        ("state_response", "POLICE ARRESTED FOUR SUSPECTS AND SEALED OFF THE DISTRICT."),
+        ("boilerplate", "[PASSAGE OMITTED]"),
+    ],
+    "m2": [("social_context", "THE OPPOSITION SAID THE ELECTION CAMPAIGN WOULD GO ON DESPITE THE ECONOMIC CRISIS.")],
+}
+
+
+def test_paragraph_benchmark_scores_every_paragraph_as_given_and_lower_cased(model_path, tmp_path):
+    root = write_benchmark(tmp_path / "muc", MUC_LIKE)
+    (root / "ground-truth.json").unlink()  # a paragraph-label folder needs no bodies
+    model = load_model_file(model_path)
+    figures = evaluate_paragraphs(model, root)
+    assert figures["pages"] == 2 and figures["paragraphs"] == 4
+    for view in ("as_is", "lower_cased"):
+        assert sum(figures[view]["support"].values()) == 4
+        assert 0.0 <= figures[view]["calibration"]["ece"] <= 1.0
+    # The majority baseline falls back on the model's most frequent training label.
+    counts = model.metadata["label_counts"]
+    majority = max(counts, key=counts.get)
+    assert figures["baselines"]["majority"]["support"] == figures["as_is"]["support"]
+    assert figures["baselines"]["majority"]["recall"][majority] == 1.0
+
+    result = runner.invoke(app, ["evaluate", "--benchmark", str(root), "--model", str(model_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 reports, 4 labelled paragraphs" in result.stdout and "lower-cased" in result.stdout
+    result = runner.invoke(app, ["evaluate", "--benchmark", str(root), "--model", str(model_path), "--html"])
+    assert result.exit_code == 2 and "has paragraph labels" in result.output
+
+
+def test_benchmark_with_unknown_labels_is_refused(model_path, tmp_path):
+    root = write_benchmark(tmp_path / "odd", {"p": [("spam", "Buy now")]})
+    result = runner.invoke(app, ["evaluate", "--benchmark", str(root), "--model", str(model_path)])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: ") and "neither triage's nor content/boilerplate" in result.output
 
 
 def test_benchmark_folder_missing(model_path, tmp_path):
     result = runner.invoke(app, ["evaluate", "--benchmark", str(tmp_path / "none"), "--model", str(model_path)])
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error: ")
-    assert "none: no such folder; pass the folder from shared/benchmarks/aeb" in result.output
+    assert "none: no such folder; give a folder in the layout of shared/benchmarks/" in result.output
 
 
 def test_real_data_has_no_article_on_both_sides(project):

@@ -116,3 +116,43 @@ def test_character_counts_match_str_methods(text):
         sum(c.isdigit() for c in text),
     )
     assert _char_counts(text) == expected
+
+
+# --- case and position ---
+
+SENTENCE_CASE = [
+    "Gunmen attacked a police post in Kandari on Monday night, killing two officers.",
+    "The governor of Kandari said the attackers had fled towards the border.",
+    "Residents said they were afraid to leave their homes after dark.",
+]
+
+
+def test_upper_case_article_gets_the_features_of_the_same_text_in_sentence_case():
+    masker = NameMasker().fit(samples(SENTENCE_CASE + ["police said the attackers were afraid of the border"]))
+    normal = masker.transform(samples(SENTENCE_CASE))
+    shouted = masker.transform(samples([t.upper() for t in SENTENCE_CASE]))
+    assert [text_of(s) for s in shouted] == [text_of(s) for s in normal]
+    assert "xname" in text_of(shouted[0])  # the place is still masked as a name
+    from triage.features import LayoutFeatures
+
+    layout = LayoutFeatures()
+    assert np.allclose(layout.transform(shouted), layout.transform(normal))
+
+
+def test_a_capitalised_line_in_a_mixed_case_article_keeps_its_case():
+    masker = NameMasker().fit(samples(SENTENCE_CASE))
+    page = masker.transform(samples(["BREAKING NEWS"] + SENTENCE_CASE))
+    assert page[0].text == "BREAKING NEWS".replace("BREAKING", "xname").replace("NEWS", "xname")
+
+
+def test_layout_features_do_not_depend_on_the_place_in_the_article():
+    from triage.features import LayoutFeatures
+
+    texts = ["Menu", "Police arrested two suspects on Tuesday.", "Share this", "Home", "About us"]
+    first = contexts(texts[:3])[1]
+    later = Context(first.text, 3, 9, first.previous, first.next)
+    rows = LayoutFeatures().transform([first, later])
+    assert np.array_equal(rows[0], rows[1])
+    alone = contexts([texts[1]])[0]
+    last = contexts(texts[:2])[1]
+    assert np.array_equal(LayoutFeatures().transform([alone])[0][:10], LayoutFeatures().transform([last])[0][:10])

@@ -233,6 +233,14 @@ def classify(
         max=1.0,
         help="Label 'uncertain' a paragraph whose best score is below this (0 to 1).",
     ),
+    drop_threshold: Optional[float] = typer.Option(
+        None,
+        "--drop-threshold",
+        min=0.0,
+        max=1.0,
+        help="With --drop boilerplate: the boilerplate score from which a paragraph is dropped; "
+        "higher keeps more (recall), lower drops more (precision). [default: the model's]",
+    ),
     input_format: Optional[str] = typer.Option(
         None,
         "--input-format",
@@ -259,8 +267,9 @@ def classify(
     """Label every paragraph of the given articles with a type and a score.
 
     --drop boilerplate drops a paragraph when its boilerplate score is the
-    highest and reaches the model's drop threshold (chosen in training to keep
-    98% of story paragraphs), whatever --min-score made of its label. On a
+    highest and reaches the drop threshold (--drop-threshold, or the model's,
+    chosen in training to keep 98% of story paragraphs), whatever --min-score
+    made of its label. On a
     corpus (jsonl, csv, parquet) with --format jsonl, csv or parquet it writes
     one record per article instead: id, the cleaned text and the dropped count.
 
@@ -274,6 +283,8 @@ def classify(
     keep_set = _label_set(keep, "--keep")
     if drop_set is not None and keep_set is not None:
         raise UsageError("--drop and --keep: give one of them, not both")
+    if drop_threshold is not None and not (drop_set and "boilerplate" in drop_set):
+        raise UsageError("--drop-threshold: applies to --drop boilerplate; add it or leave the threshold out")
     if output is not None and output_format is OutputFormat.table:
         raise UsageError("--format table: draws on the terminal; give jsonl, csv, text or parquet with --output")
     if output_format is not None:
@@ -301,6 +312,7 @@ def classify(
         drop=frozenset(drop_set) if drop_set else None,
         keep=frozenset(keep_set) if keep_set else None,
         min_score=min_score,
+        drop_threshold=drop_threshold,
         clean=clean,
     )
     if explain:
@@ -618,8 +630,20 @@ def evaluate(
     benchmark: Optional[Path] = typer.Option(
         None,
         "--benchmark",
-        help="Score the boilerplate filter on this AEB folder (e.g. ../shared/benchmarks/aeb) "
+        help="Score the model on this folder of real text in the shared/benchmarks layout "
+        "(paragraph labels: per-class F1; content/boilerplate: the boilerplate filter) "
         "instead of cross-validating.",
+    ),
+    html: bool = typer.Option(
+        False, "--html", help="With --benchmark: read the folder's html/*.html.gz pages instead of the text."
+    ),
+    drop_threshold: Optional[float] = typer.Option(
+        None,
+        "--drop-threshold",
+        min=0.0,
+        max=1.0,
+        help="With --benchmark: boilerplate probability from which a line is dropped. "
+        "[default: the model's stored threshold]",
     ),
     model: Optional[Path] = typer.Option(
         None, "--model", help="Model for --benchmark. [default: models/triage.joblib]"
@@ -635,11 +659,13 @@ def evaluate(
         False, "--force", help="Load a model saved by another scikit-learn version anyway."
     ),
 ) -> None:
-    """Measure the model: leave-one-article-out figures beside baselines, or the AEB benchmark.
+    """Measure the model: on real text (--benchmark), or leave-one-article-out on your labels.
+
+    Example: triage evaluate --benchmark ../shared/benchmarks/muc
+
+    Example: triage evaluate --benchmark ../shared/benchmarks/wcxb --html
 
     Example: triage evaluate --plot confusion.png
-
-    Example: triage evaluate --benchmark ../shared/benchmarks/aeb
     """
     from triage import evaluate as ev
     from triage import report
@@ -647,14 +673,29 @@ def evaluate(
     if benchmark is not None:
         if plot is not None:
             raise UsageError("--plot: draws the cross-validation confusion matrix; leave out --benchmark")
+        from triage import benchmark as bench
         from triage.api import load_model
 
+        kind = bench.kind(benchmark)
+        if kind == "paragraphs" and (html or drop_threshold is not None):
+            raise UsageError(
+                f"{'--html' if html else '--drop-threshold'}: {benchmark} has paragraph labels "
+                "(scored per class, from the text); leave it out"
+            )
         fitted = load_model(model, force=force, note=_note)
-        result = ev.evaluate_benchmark(fitted, benchmark, with_justext=not no_justext)
-        text = report.format_benchmark(result)
+        if kind == "paragraphs":
+            result = bench.evaluate_paragraphs(fitted, benchmark)
+            text = report.format_paragraph_benchmark(result)
+        else:
+            result = bench.evaluate_body(
+                fitted, benchmark, with_justext=not no_justext, threshold=drop_threshold, html=html
+            )
+            text = report.format_benchmark(result)
     else:
         if model is not None:
             raise UsageError("--model: cross-validation trains its own models; use it with --benchmark")
+        if html or drop_threshold is not None:
+            raise UsageError(f"{'--html' if html else '--drop-threshold'}: needs --benchmark DIR")
         labels_dir = labels or config.labels_dir()
         baselines = [b for b in ev.BASELINES if not (no_justext and b == "justext")]
         result = ev.evaluate_labels(labels_dir, baselines=baselines)

@@ -14,9 +14,7 @@ articles held out, and scores three baselines on the same held-out articles:
 The two rules only know boilerplate from the rest; their four-class figures
 show what knowing only that is worth.
 
-:func:`evaluate_benchmark` scores ``classify --drop boilerplate`` on the AEB
-benchmark of real web pages (see :mod:`triage.aeb`) beside keep-everything,
-the ten-word rule and jusText on the same text.
+Real text (the benchmark folders) is scored in :mod:`triage.benchmark`.
 
 Everything returned is plain data (dicts, lists, floats), ready for JSON.
 """
@@ -109,6 +107,21 @@ def baseline_predictions(articles: list[LabelledArticle], name: str) -> list[str
 MIN_SCORES = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
+def expected_calibration_error(best: np.ndarray, right: np.ndarray, *, bins: int = 10) -> float:
+    """Mean gap between score and accuracy over ``bins`` equal-width score bins, weighted by size."""
+    best = np.asarray(best, dtype=float)
+    right = np.asarray(right, dtype=bool)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(best, edges[1:-1]), 0, bins - 1)
+    return float(
+        sum(
+            abs(right[which == b].mean() - best[which == b].mean()) * np.mean(which == b)
+            for b in range(bins)
+            if np.any(which == b)
+        )
+    )
+
+
 def calibration(probabilities: np.ndarray, truth: Sequence[str], *, bins: int = 10) -> dict[str, Any]:
     """How far the scores can be taken at their word, from out-of-fold probabilities.
 
@@ -125,13 +138,7 @@ def calibration(probabilities: np.ndarray, truth: Sequence[str], *, bins: int = 
     truth_index = np.array([LABELS.index(t) for t in truth])
     best = probabilities.max(axis=1)
     right = probabilities.argmax(axis=1) == truth_index
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(best, edges[1:-1]), 0, bins - 1)
-    ece = sum(
-        abs(right[which == b].mean() - best[which == b].mean()) * np.mean(which == b)
-        for b in range(bins)
-        if np.any(which == b)
-    )
+    ece = expected_calibration_error(best, right, bins=bins)
     onehot = np.eye(len(LABELS))[truth_index]
     abstain = []
     for threshold in MIN_SCORES:
@@ -213,6 +220,23 @@ def _visible(line: str) -> bool:
                ("\ue000" <= ch <= "\uf8ff") for ch in line)
 
 
+def model_scores(model: Model, lines: Sequence[str]) -> list[tuple[float, bool]]:
+    """Each line's boilerplate probability, and whether it is the line's top label.
+
+    One paragraph per line, the page classified as one article; a line with
+    nothing visible gets ``(1.0, True)`` without asking the model.
+    """
+    from triage.text import Paragraph
+
+    visible = [i for i, line in enumerate(lines) if _visible(line)]
+    out = [(1.0, True)] * len(lines)
+    paragraphs = [Paragraph(n, 0, len(lines[i]), " ".join(lines[i].split())) for n, i in enumerate(visible)]
+    for i, result in zip(visible, model.classify_paragraphs(paragraphs)):
+        p = result.scores.get("boilerplate", 0.0)
+        out[i] = (p, p >= max(result.scores.values()))
+    return out
+
+
 def model_keep(model: Model, lines: Sequence[str], threshold: float | None = None) -> list[bool]:
     """Which lines of a page ``classify --drop boilerplate`` keeps (one paragraph per line).
 
@@ -220,59 +244,8 @@ def model_keep(model: Model, lines: Sequence[str], threshold: float | None = Non
     of at least ``threshold`` (the model's stored threshold by default); lines
     with nothing visible are dropped without asking the model.
     """
-    from triage.text import Paragraph
-
-    visible = [i for i, line in enumerate(lines) if _visible(line)]
-    kept = [False] * len(lines)
-    paragraphs = [Paragraph(n, 0, len(lines[i]), " ".join(lines[i].split())) for n, i in enumerate(visible)]
-    for i, result in zip(visible, model.classify_paragraphs(paragraphs)):
-        kept[i] = not model.drops(result, threshold)
-    return kept
-
-
-def evaluate_benchmark(
-    model: Model,
-    path: str | Path,
-    *,
-    with_justext: bool = True,
-    bootstrap: int = 1000,
-) -> dict[str, Any]:
-    """Score the boilerplate filter on the AEB pages beside the reference filters.
-
-    Returns
-    -------
-    dict
-        ``pages``, ``lines``, ``threshold`` and, per filter (``triage``,
-        ``keep_all``, ``min_10_words``, ``justext``), ``line`` (precision, recall,
-        F1 of kept lines) and ``body`` (the benchmark's 4-token shingle figures
-        with bootstrap standard deviations).
-    """
-    from triage import aeb
-
-    started = time.perf_counter()
-    pages = aeb.load_benchmark(path)
-    filters: dict[str, Callable[[list[str]], list[bool]]] = {
-        "triage": lambda lines: model_keep(model, lines),
-        "keep_all": aeb.keep_all,
-        "min_10_words": aeb.keep_min_words,
-    }
-    if with_justext:
-        filters["justext"] = _justext_keep
-    out: dict[str, Any] = {
-        "benchmark": str(path),
-        "pages": len(pages),
-        "lines": sum(len(p.lines) for p in pages),
-        "threshold": model.drop_threshold,
-        "filters": {},
-    }
-    for name, keep in filters.items():
-        kept = [keep(page.lines) for page in pages]
-        out["filters"][name] = {
-            "line": aeb.line_scores(pages, kept),
-            "body": aeb.body_scores(pages, kept, bootstrap=bootstrap),
-        }
-    out["seconds"] = round(time.perf_counter() - started, 1)
-    return out
+    threshold = model.drop_threshold if threshold is None else threshold
+    return [not (p >= threshold and top) for p, top in model_scores(model, lines)]
 
 
 def plot_confusion(figures: dict[str, Any], path: str | Path, *, title: str) -> Path:

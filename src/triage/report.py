@@ -100,26 +100,57 @@ _FILTERS = {
 
 
 def format_benchmark(result: dict[str, Any]) -> str:
-    """The report of :func:`triage.evaluate.evaluate_benchmark`."""
+    """The report of :func:`triage.benchmark.evaluate_body`."""
     filters = result["filters"]
     width = max(len(_FILTERS.get(k, k)) for k in filters)
+    html = result.get("input") == "html"
     lines = [
-        f"AEB boilerplate benchmark: {result['pages']} pages, {result['lines']} lines "
+        f"{result['benchmark']}: boilerplate filter, {result['pages']} pages from "
+        f"{'their HTML' if html else 'text'}, {result['lines']} {'paragraphs' if html else 'lines'} "
         f"(drop threshold {result['threshold']:.3f})",
         "",
-        f"{'':{width}}  body F1  (+/- sd)  body P  body R  line P  line R  line F1",
+        f"{'':{width}}  body F1  (+/- sd)  body P  body R" + ("" if html else "  line P  line R  line F1"),
     ]
     for key, fig in filters.items():
-        body, line = fig["body"], fig["line"]
-        lines.append(
+        body = fig["body"]
+        row = (
             f"{_FILTERS.get(key, key):{width}}  {body['f1']:7.3f}  ({body['f1_std']:5.3f})  "
-            f"{body['precision']:6.3f}  {body['recall']:6.3f}  "
-            f"{line['precision']:6.3f}  {line['recall']:6.3f}  {line['f1']:7.3f}"
+            f"{body['precision']:6.3f}  {body['recall']:6.3f}"
+        )
+        if not html:
+            line = fig["line"]
+            row += f"  {line['precision']:6.3f}  {line['recall']:6.3f}  {line['f1']:7.3f}"
+        lines.append(row)
+    lines.append("")
+    if "calibration" in result:
+        c = result["calibration"]
+        lines.append(
+            f"keep/drop calibration: ECE {c['ece']:.3f}; {c['confident_share']:.1%} of lines scored >= 0.9, "
+            f"{c['confident_accuracy']:.1%} of those right"
         )
     lines += [
-        "",
-        "body: the benchmark's 4-token shingle metric, mean over pages; line: kept lines "
-        "against the gold content lines, pooled.",
+        "body: the benchmark's 4-token shingle metric, mean over pages"
+        + ("." if html else "; line: kept lines against the gold content lines, pooled."),
         f"({result['seconds']:.0f} s)",
     ]
+    return "\n".join(lines)
+
+
+def format_paragraph_benchmark(result: dict[str, Any]) -> str:
+    """The report of :func:`triage.benchmark.evaluate_paragraphs`."""
+    lines = [f"{result['benchmark']}: {result['pages']} reports, {result['paragraphs']} labelled paragraphs", ""]
+    for view, title in (("as_is", "as given"), ("lower_cased", "lower-cased")):
+        fig = result[view]
+        c = fig["calibration"]
+        lines.append(
+            f"triage ({title}): macro-F1 {fig['macro_f1']:.3f}, accuracy {fig['accuracy']:.3f}; "
+            + ", ".join(f"{label} {fig['f1'][label]:.3f}" for label in fig["labels"])
+        )
+        lines.append(
+            f"  calibration: ECE {c['ece']:.3f}; {c['confident_share']:.1%} scored >= 0.9, "
+            f"{c['confident_accuracy']:.1%} of those right"
+        )
+    for name, fig in result["baselines"].items():
+        lines.append(f"{name.replace('_', ' ')}: macro-F1 {fig['macro_f1']:.3f}")
+    lines += ["", "macro-F1 over the four labels, every paragraph counted once.", f"({result['seconds']:.0f} s)"]
     return "\n".join(lines)

@@ -37,6 +37,8 @@ class Options:
     drop: frozenset[str] | None = None
     keep: frozenset[str] | None = None
     min_score: float | None = None
+    drop_threshold: float | None = None
+    """Boilerplate probability from which ``drop`` of boilerplate drops a paragraph (the model's by default)."""
     clean: bool = False
     """One record per article (``id``, cleaned ``text``, ``dropped``) instead of one per paragraph."""
 
@@ -45,7 +47,7 @@ def _kept(model, paragraph, options: Options) -> bool:
     if options.keep is not None and paragraph.label not in options.keep:
         return False
     if options.drop is not None:
-        if "boilerplate" in options.drop and model.drops(paragraph):
+        if "boilerplate" in options.drop and model.drops(paragraph, options.drop_threshold):
             return False
         if paragraph.label in options.drop - {"boilerplate"}:
             return False
