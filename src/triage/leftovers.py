@@ -51,6 +51,14 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         boilerplate than in story paragraphs to be a furniture marker.
     min_count
         Boilerplate paragraphs an n-gram must occur in to be a marker.
+    leftovers_on
+        ``"shape"``: the leftovers stage sees the layout block and the furniture
+        markers only; ``"all"``: every column.
+    story_layout
+        Whether the story stage sees the layout block. Off by default: the shape
+        of a paragraph says whether it is part of the story, not which part, and
+        with pages on other topics among the labels, plain long prose would
+        otherwise lean to ``social_context``.
     class_weight, solver, max_iter, random_state
         As in :class:`~sklearn.linear_model.LogisticRegression`, for both stages.
     """
@@ -63,6 +71,8 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         story_C: float = 1.0,
         marker_ratio: float = 3.0,
         min_count: int = 3,
+        leftovers_on: str = "shape",
+        story_layout: bool = False,
         class_weight: str | None = "balanced",
         solver: str = "lbfgs",
         max_iter: int = 1000,
@@ -74,6 +84,8 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         self.story_C = story_C
         self.marker_ratio = marker_ratio
         self.min_count = min_count
+        self.leftovers_on = leftovers_on
+        self.story_layout = story_layout
         self.class_weight = class_weight
         self.solver = solver
         self.max_iter = max_iter
@@ -92,8 +104,13 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         stop = X.shape[1] - self.tail_width
         return X[:, self.layout_width:stop]
 
+    def _story_matrix(self, X):
+        return X if self.story_layout else X[:, self.layout_width:]
+
     def _leftover_matrix(self, X):
         X = sp.csr_matrix(X)
+        if self.leftovers_on == "all":
+            return X
         layout = X[:, : self.layout_width]
         markers = self._ngram_block(X)[:, self.markers_]
         return sp.hstack([layout, markers], format="csr")
@@ -113,6 +130,7 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         X = sp.csr_matrix(X)
         y = np.asarray(y)
         self.classes_ = np.unique(y)
+        self.n_features_in_ = X.shape[1]
         is_boilerplate = y == BOILERPLATE
         self.markers_ = self._choose_markers(self._ngram_block(X), is_boilerplate)
         self.leftovers_ = None
@@ -124,7 +142,7 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         if story.any():
             labels = np.unique(y[story])
             if len(labels) >= 2:
-                self.story_ = self._regression(self.story_C).fit(X[story], y[story])
+                self.story_ = self._regression(self.story_C).fit(self._story_matrix(X[story]), y[story])
             else:
                 self.story_label_ = labels[0]
         return self
@@ -141,7 +159,7 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         if has_boilerplate:
             out[:, int(np.flatnonzero(self.classes_ == BOILERPLATE)[0])] = p_boilerplate
         if self.story_ is not None:
-            story = self.story_.predict_proba(X)
+            story = self.story_.predict_proba(self._story_matrix(X))
             for column, label in enumerate(self.story_.classes_):
                 out[:, int(np.flatnonzero(self.classes_ == label)[0])] = (1.0 - p_boilerplate) * story[:, column]
         elif self.story_label_ is not None:
@@ -155,22 +173,23 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
     def coef_(self) -> np.ndarray:
         """Per-label weights over the whole feature matrix, for explanations.
 
-        The story rows are the story stage's weights; the boilerplate row is the
-        leftovers stage's weights placed on the columns it reads (layout and
-        markers), zero elsewhere.
+        The story rows are the story stage's weights and the boilerplate row the
+        leftovers stage's, each placed on the columns its stage reads (zero
+        elsewhere).
         """
-        width = self.story_.coef_.shape[1] if self.story_ is not None else None
+        width = self.n_features_in_
         rows = []
         for label in self.classes_:
+            row = np.zeros(width)
             if label == BOILERPLATE and self.leftovers_ is not None:
                 weights = self.leftovers_.coef_[0]
-                width = width or (self.layout_width + int(self.markers_.max(initial=-1)) + 1 + self.tail_width)
-                row = np.zeros(width)
-                row[: self.layout_width] = weights[: self.layout_width]
-                row[self.layout_width + self.markers_] = weights[self.layout_width:]
-                rows.append(row)
+                if self.leftovers_on == "all":
+                    row[:] = weights
+                else:
+                    row[: self.layout_width] = weights[: self.layout_width]
+                    row[self.layout_width + self.markers_] = weights[self.layout_width:]
             elif self.story_ is not None and label in self.story_.classes_:
-                rows.append(self.story_.coef_[list(self.story_.classes_).index(label)])
-            else:
-                rows.append(np.zeros(width or 1))
+                weights = self.story_.coef_[list(self.story_.classes_).index(label)]
+                row[width - len(weights):] = weights
+            rows.append(row)
         return np.vstack(rows)

@@ -49,6 +49,8 @@ class ModelSettings:
     8-fold CV macro-F1 0.846 against 0.860, wcxb body F1 0.883 against 0.892, aeb
     0.821 against 0.839); select_settings.py compares the two."""
     marker_ratio: float = 3.0
+    leftovers_on: str = "shape"
+    story_layout: bool = False
     solver: str = "newton-cg"
     """The first pass's logistic-regression solver. newton-cg converges in about ten
     iterations at any size; lbfgs is 2x faster on 100,000 paragraphs and slower on the
@@ -89,6 +91,8 @@ def build_pipeline(settings: ModelSettings | None = None):
             C=settings.C,
             story_C=settings.C,
             marker_ratio=settings.marker_ratio,
+            leftovers_on=settings.leftovers_on,
+            story_layout=settings.story_layout,
             class_weight=settings.class_weight,
             solver=settings.solver,
             random_state=RANDOM_STATE,

@@ -28,6 +28,22 @@ from triage.features import _END_PUNCT, _words
 WINDOWS = (2, 5)
 """Half-widths of the windows whose mean probabilities are features."""
 
+SHAPE_WINDOWS = (3, 8)
+"""Half-widths of the windows whose shares of headline- and sentence-shaped lines are features.
+
+A run of headline-shaped lines (a few words, no full stop) is a list of teasers
+or links; a story's own headline stands among short page furniture and long
+sentences. Telling them apart needs the shape of the lines around, not their words.
+"""
+
+
+def _headline_shaped(words: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    return ((words >= 4) & (words <= 16) & (ends == 0)).astype(float)
+
+
+def _sentence_shaped(words: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    return ((words >= 12) & (ends == 1)).astype(float)
+
 
 def _articles(X) -> list[np.ndarray]:
     """Positions of each article's samples in ``X``, in reading order."""
@@ -85,7 +101,7 @@ def neighbour_features(X, probabilities: np.ndarray, content: np.ndarray) -> np.
         story (not boilerplate).
     """
     k = probabilities.shape[1]
-    width = 3 * k + k * len(WINDOWS) + 9
+    width = 3 * k + k * len(WINDOWS) + 9 + 2 * len(SHAPE_WINDOWS)
     out = np.zeros((len(X), width))
     for positions in _articles(X):
         p = probabilities[positions]
@@ -103,8 +119,10 @@ def neighbour_features(X, probabilities: np.ndarray, content: np.ndarray) -> np.
         distance = np.where(place < start, start - place, np.where(place >= end, place - end + 1, 0))
         characters = np.array([len(X[i].text) for i in positions], dtype=float)
         ends = np.array([float(X[i].text.rstrip().endswith(_END_PUNCT)) for i in positions])
+        shapes = np.column_stack([_headline_shaped(words, ends), _sentence_shaped(words, ends)])
+        around = [_window_means(shapes, half) for half in SHAPE_WINDOWS]
         out[positions] = np.hstack(
-            [p, previous, following, *windows]
+            [p, previous, following, *windows, *around]
             + [
                 np.column_stack(
                     [
