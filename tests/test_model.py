@@ -141,6 +141,10 @@ def test_model_fitted_on_an_older_feature_set_is_refused_and_the_default_rebuilt
     resign(cached, lambda payload: payload["metadata"].update(features_version=1))
     assert load_model(note=notes.append).classify("Gunmen attacked the bank.")[0].label
     assert "feature set 1" in notes[-1] and "building the default model" in notes[-1]
+    write_pickled(load_model(), cached, version=2)  # a default model left by an older triage
+    assert load_model(note=notes.append).classify("Gunmen attacked the bank.")[0].label
+    assert notes[-1].startswith(f"{cached}: a pickle-based model file (format 2, a pickled pipeline): building the default model")
+    assert load_model_file(cached).metadata["auto_built"]  # rebuilt, as data
 
 
 def test_default_model_is_built_cached_and_rebuilt_when_labels_change(project):

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import SEED_NAMES, make_project, resign, write_pickled
+from conftest import REPO, SEED_NAMES, make_project, resign, write_pickled
 from triage import config, persist
 from triage.api import load_model
 from triage.cli import app
@@ -302,3 +302,41 @@ def test_a_model_in_the_current_folder_is_never_the_default(monkeypatch, tmp_pat
     ]
     assert (tmp_path / "cache" / "triage" / "triage.joblib").is_file()
     assert model.classify("Gunmen attacked the bank.")[0].label
+
+
+OTHER_PYTHON = os.environ.get("TRIAGE_OTHER_SKLEARN_PYTHON")
+"""A Python with another scikit-learn of the allowed range (and triage's other dependencies)."""
+
+CROSS_VERSION = r"""
+import sys
+import numpy as np
+from triage.labels import load_labels
+from triage.model import Model, dataset, fit
+from triage.persist import load_model_file, save_model
+labels, command, path, out = sys.argv[1:5]
+samples = dataset(load_labels(labels)).samples
+if command == "save":
+    model = Model(fit(load_labels(labels)), {"labels": []})
+    save_model(model, path)
+else:
+    model = load_model_file(path)
+np.save(out, model.pipeline.predict_proba(samples))
+"""
+
+
+@pytest.mark.skipif(not OTHER_PYTHON, reason="set TRIAGE_OTHER_SKLEARN_PYTHON to a Python with another scikit-learn")
+def test_model_files_predict_identically_under_another_scikit_learn(project, tmp_path, model_path):
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+
+    def other(command, path, out):
+        arguments = [str(project / "labels"), command, str(path), str(out)]
+        subprocess.run([OTHER_PYTHON, "-c", CROSS_VERSION, *arguments], check=True, env=env)
+        return np.load(out)
+
+    samples = seed_samples()
+    here = persist.load_model_file(model_path).pipeline.predict_proba(samples)
+    np.testing.assert_array_equal(other("load", model_path, tmp_path / "there.npy"), here)
+    there = other("save", tmp_path / "theirs.joblib", tmp_path / "theirs.npy")
+    np.testing.assert_array_equal(persist.load_model_file(tmp_path / "theirs.joblib").pipeline.predict_proba(samples), there)

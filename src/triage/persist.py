@@ -67,6 +67,7 @@ _PACK_AT = 32
 """Lists of strings and str-to-int dicts from this length are packed into one string."""
 _SEPARATORS = ("\n", "\x00", "\x1f")
 _FITTED = re.compile(r"[A-Za-z][A-Za-z0-9_]*_")
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def environment() -> dict[str, str]:
@@ -191,7 +192,8 @@ def _encode(value: Any, where: str) -> Any:
         return {_TAG: kind.__name__, "items": items}
     if kind is dict:
         if all(type(key) is str for key in value) and _TAG not in value:
-            if len(value) >= _PACK_AT and all(type(v) is int for v in value.values()):
+            packable = all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in value.values())
+            if len(value) >= _PACK_AT and packable:
                 return {
                     _TAG: "str_int_dict",
                     "keys": _packed_strings(list(value)),
@@ -620,7 +622,7 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
         raise unreadable
     try:
         intact = metadata.get(DIGEST_KEY) == _digested(payload)
-    except (TypeError, KeyError):
+    except Exception:  # not plain data, or nested too deep to walk
         intact = False
     if not intact:
         raise ModelError(
