@@ -175,7 +175,7 @@ def _encode(value: Any, where: str) -> Any:
         return {_TAG: "scalar", "value": np.asarray(value)}
     if isinstance(value, np.ndarray):
         if not value.dtype.hasobject:
-            return value
+            return np.asarray(value)  # a subclass (a memmap) as a plain array
         items = [_encode(item, where) for item in value.ravel(order="C").tolist()]
         return {_TAG: "objects", "shape": list(value.shape), "items": items}
     if kind in (list, tuple):
@@ -192,8 +192,7 @@ def _encode(value: Any, where: str) -> Any:
         return {_TAG: kind.__name__, "items": items}
     if kind is dict:
         if all(type(key) is str for key in value) and _TAG not in value:
-            packable = all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in value.values())
-            if len(value) >= _PACK_AT and packable:
+            if len(value) >= _PACK_AT and all(type(v) is int and _INT64[0] <= v <= _INT64[1] for v in value.values()):
                 return {
                     _TAG: "str_int_dict",
                     "keys": _packed_strings(list(value)),
