@@ -56,3 +56,30 @@ def model_path(trained_model_path, tmp_path) -> Path:
     copy = tmp_path / "model.joblib"
     shutil.copy(trained_model_path, copy)
     return copy
+
+
+def resign(path: Path, edit) -> None:
+    """Rewrite a model file after ``edit(payload)``, with a fresh SHA-256: an edit the file allows."""
+    import joblib
+
+    from triage import persist
+
+    payload = persist._read_data(path)
+    edit(payload)
+    payload["metadata"][persist.DIGEST_KEY] = persist._digested(payload)
+    joblib.dump(payload, path, compress=3)
+
+
+def write_pickled(model, path: Path, *, version: int) -> Path:
+    """``model`` saved as triage wrote model files before format 3: pickled objects."""
+    import pickle
+
+    import joblib
+
+    from triage import persist
+
+    pipeline = model.pipeline if version == 1 else pickle.dumps(model.pipeline, protocol=pickle.HIGHEST_PROTOCOL)
+    metadata = {k: v for k, v in model.metadata.items() if k != persist.DIGEST_KEY}
+    payload = {"format": persist.FORMAT, "format_version": version, "metadata": metadata, "pipeline": pipeline}
+    joblib.dump(payload, path, compress=3)
+    return path

@@ -10,8 +10,10 @@ from triage.api import load_model, train
 from triage.errors import LabelError, ModelError
 from triage.features import contexts
 from triage.labels import load_labels
-from triage.model import cross_validate
+from triage.model import cross_validate, dataset
 from triage.persist import load_model_file, save_model
+
+from conftest import resign, write_pickled
 
 PROBE = contexts(["Gunmen stormed the hotel and killed four guests.", "Share this article", "Police arrested two suspects."])
 
@@ -21,6 +23,8 @@ def test_save_and_load_give_the_same_probabilities(project, tmp_path):
     path = save_model(model, tmp_path / "m.joblib")
     loaded = load_model_file(path)
     np.testing.assert_array_equal(model.pipeline.predict_proba(PROBE), loaded.pipeline.predict_proba(PROBE))
+    seeds = dataset(load_labels(project / "labels")).samples
+    np.testing.assert_array_equal(model.pipeline.predict_proba(seeds), loaded.pipeline.predict_proba(seeds))
     meta = loaded.metadata
     assert meta["labels"] == sorted(["attack", "boilerplate", "social_context", "state_response"])
     assert sum(meta["label_counts"].values()) == 103 and meta["n_articles"] == 5
@@ -103,42 +107,44 @@ def test_foreign_files_are_not_models(tmp_path):
         load_model(tmp_path / "list.pkl")
 
 
-def test_model_from_another_sklearn_is_refused_unless_forced(model_path):
-    payload = joblib.load(model_path)
-    payload["metadata"]["versions"]["sklearn"] = "0.24.2"
-    joblib.dump(payload, model_path)
-    with pytest.raises(ModelError, match=r"saved with scikit-learn 0\.24\.2, this is .*pass --force"):
-        load_model(model_path)
-    assert load_model(model_path, force=True).classify("Gunmen attacked.")[0].label
-
-
-def test_model_files_of_the_first_format_still_load(model_path):
-    payload = joblib.load(model_path)
+def test_model_from_another_sklearn_loads_as_data_and_a_pickle_from_one_needs_force(model_path, tmp_path):
     expected = load_model(model_path).classify("Gunmen attacked the bank. Police arrested two men.")
-    payload["format_version"] = 1
-    payload["pipeline"] = pickle.loads(payload["pipeline"])  # format 1 held the object itself
-    joblib.dump(payload, model_path)
+    resign(model_path, lambda payload: payload["metadata"]["versions"].update(sklearn="0.24.2"))
+    # A data model file does not depend on the scikit-learn version that wrote it.
     assert load_model(model_path).classify("Gunmen attacked the bank. Police arrested two men.") == expected
-    payload["format_version"] = 99
-    joblib.dump(payload, model_path)
-    with pytest.raises(ModelError, match=r"model format 99 is not one this version reads \(1, 2\)"):
+    legacy = write_pickled(load_model(model_path), tmp_path / "old.joblib", version=2)
+    with pytest.raises(ModelError, match=r"saved with scikit-learn 0\.24\.2, this is .*pass --force"):
+        load_model(legacy, trust_pickle=True)
+    assert load_model(legacy, trust_pickle=True, force=True).classify("Gunmen attacked.")[0].label
+
+
+def test_model_files_of_the_pickle_formats_load_only_when_trusted(model_path, tmp_path):
+    model = load_model(model_path)
+    expected = model.classify("Gunmen attacked the bank. Police arrested two men.")
+    for version in (1, 2):  # 1 held the pipeline object itself, 2 its pickled bytes
+        legacy = write_pickled(model, tmp_path / f"v{version}.joblib", version=version)
+        with pytest.raises(ModelError, match=r"a pickle-based model file .*pass --trust-pickle if you made this file yourself$"):
+            load_model(legacy)
+        assert load_model(legacy, trust_pickle=True).classify("Gunmen attacked the bank. Police arrested two men.") == expected
+    resign(model_path, lambda payload: payload.update(format_version=99))
+    with pytest.raises(ModelError, match=r"model format 99 is not one this version reads \(3, or 1 and 2 with --trust-pickle\)"):
         load_model(model_path)
 
 
 def test_model_fitted_on_an_older_feature_set_is_refused_and_the_default_rebuilt(model_path, project):
-    payload = joblib.load(model_path)
-    del payload["metadata"]["features_version"]  # as saved before the directed cues
-    joblib.dump(payload, model_path)
+    resign(model_path, lambda payload: payload["metadata"].pop("features_version"))  # as before the directed cues
     with pytest.raises(ModelError, match=r"fitted on triage's feature set 1, this version computes set \d+; run 'triage train' to rebuild it$"):
         load_model(model_path)
     cached = project / "models" / "triage.joblib"
     notes = []
     load_model(note=notes.append)  # builds the default model
-    payload = joblib.load(cached)
-    payload["metadata"]["features_version"] = 1
-    joblib.dump(payload, cached)
+    resign(cached, lambda payload: payload["metadata"].update(features_version=1))
     assert load_model(note=notes.append).classify("Gunmen attacked the bank.")[0].label
     assert "feature set 1" in notes[-1] and "building the default model" in notes[-1]
+    write_pickled(load_model(), cached, version=2)  # a default model left by an older triage
+    assert load_model(note=notes.append).classify("Gunmen attacked the bank.")[0].label
+    assert notes[-1].startswith(f"{cached}: a pickle-based model file (format 2, a pickled pipeline): building the default model")
+    assert load_model_file(cached).metadata["auto_built"]  # rebuilt, as data
 
 
 def test_default_model_is_built_cached_and_rebuilt_when_labels_change(project):

@@ -84,20 +84,36 @@ def train(
 
 
 def load_model(
-    path: str | Path | None = None, *, force: bool = False, note: Note | None = None
+    path: str | Path | None = None,
+    *,
+    force: bool = False,
+    trust_pickle: bool = False,
+    note: Note | None = None,
 ) -> Model:
-    """Load a model file, or the project's default model.
+    """Load a model file, or the default model.
 
     Parameters
     ----------
     path
-        A model file. When omitted, ``models/triage.joblib`` is used, and built
-        from the shipped labels (then cached there) if it does not exist yet or
-        was built automatically from labels that have changed since.
+        A model file. When omitted, the default model is used
+        (:func:`triage.config.default_model_path`: the checkout's
+        ``models/triage.joblib`` for an editable install, else the per-user
+        cache folder), and built from the labels (then cached there) if it
+        does not exist yet, cannot be read, or was built automatically from
+        labels that have changed since.
     force
-        Load a model saved by another scikit-learn version.
+        With ``trust_pickle``, load a pickle saved by another scikit-learn version.
+    trust_pickle
+        Load a pickle-based model file (formats 1 and 2, from triage before
+        data model files), which runs code from the file: only for a file you
+        made yourself.
     note
         Called with a one-line message when the default model is (re)built.
+
+    Returns
+    -------
+    Model
+        The loaded (or built) model.
 
     Raises
     ------
@@ -107,11 +123,11 @@ def load_model(
     from triage.persist import load_model_file
 
     if path is not None:
-        return load_model_file(path, force=force)
-    return _default_model(note or (lambda message: None))
+        return load_model_file(path, force=force, trust_pickle=trust_pickle)
+    return _default_model(note or (lambda message: None), trust_pickle=trust_pickle)
 
 
-def _default_model(note: Note) -> Model:
+def _default_model(note: Note, *, trust_pickle: bool = False) -> Model:
     from triage.persist import load_model_file, save_model
 
     path = config.default_model_path()
@@ -119,7 +135,7 @@ def _default_model(note: Note) -> Model:
     reason = f"no model at {path}"
     if path.is_file():
         try:
-            model = load_model_file(path)
+            model = load_model_file(path, trust_pickle=trust_pickle)
         except ModelError as exc:
             reason = str(exc).split(";")[0]
         else:

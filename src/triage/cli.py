@@ -104,6 +104,19 @@ def _progress(description: str):
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+DEFAULT_MODEL = "the default model: models/triage.joblib of an editable install, else in the user cache folder"
+
+TRUST_PICKLE_OPTION = typer.Option(
+    False,
+    "--trust-pickle",
+    help="Load a pickle-based model file (from triage before data model files). A pickle can "
+    "run any code: only for a file you made yourself.",
+)
+FORCE_OPTION = typer.Option(
+    False, "--force", help="With --trust-pickle: load a pickle saved by another scikit-learn version anyway."
+)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"triage {__version__}")
@@ -126,7 +139,7 @@ def train(
         None, "--labels", help="Folder of label files. [default: the project's labels/]"
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", help="Where to write the model. [default: models/triage.joblib]"
+        None, "--model", help=f"Where to write the model. [default: {DEFAULT_MODEL}]"
     ),
     no_eval: bool = typer.Option(
         False, "--no-eval", help="Skip the leave-one-article-out cross-validation."
@@ -209,7 +222,7 @@ def classify(
         "folders of them, or - for standard input.",
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", help="Model file. [default: models/triage.joblib, built from labels/ if absent]"
+        None, "--model", help=f"Model file. [default: {DEFAULT_MODEL}; built from labels/ if absent]"
     ),
     output_format: Optional[OutputFormat] = typer.Option(
         None,
@@ -257,9 +270,8 @@ def classify(
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler", help="Dask scheduler address for --engine dask, e.g. tcp://host:8786."
     ),
-    force: bool = typer.Option(
-        False, "--force", help="Load a model saved by another scikit-learn version anyway."
-    ),
+    force: bool = FORCE_OPTION,
+    trust_pickle: bool = TRUST_PICKLE_OPTION,
     explain: bool = typer.Option(
         False, "--explain", help="Print each paragraph's label with the features that pushed it there."
     ),
@@ -326,7 +338,7 @@ def classify(
         ]
         if clashes:
             raise UsageError(f"--explain prints explanations to the terminal; leave out {', '.join(clashes)}")
-    fitted = load_model(model, force=force, note=_note)
+    fitted = load_model(model, force=force, trust_pickle=trust_pickle, note=_note)
     _started()
     if explain:
         _explain_sources(fitted, sources, 5, input_format, text_field=text_field, id_field=id_field)
@@ -410,7 +422,7 @@ def label(
         None, "--labels", help="Folder to save labels in. [default: the project's labels/]"
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", help="Model for the suggestions. [default: models/triage.joblib]"
+        None, "--model", help=f"Model for the suggestions. [default: {DEFAULT_MODEL}]"
     ),
     order: Order = typer.Option(
         Order.uncertainty,
@@ -423,6 +435,7 @@ def label(
         min=0,
         help="Refit the model on the labels in the background every N answers (0: never).",
     ),
+    trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
     """Label articles paragraph by paragraph in the terminal, with the model's suggestions.
 
@@ -453,7 +466,7 @@ def label(
         if session.current is None:
             _note(f"every paragraph of the {len(articles)} given article(s) is labelled already")
             return
-        fitted = load_model(model, note=_note)
+        fitted = load_model(model, trust_pickle=trust_pickle, note=_note)
         _started()
         session.suggest_with(fitted)
 
@@ -573,9 +586,10 @@ def labels_export(
     labels: Optional[Path] = LABELS_OPTION,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. [default: stdout]"),
     model: Optional[Path] = typer.Option(
-        None, "--model", help="Model for the pre-filled predictions. [default: models/triage.joblib]"
+        None, "--model", help=f"Model for the pre-filled predictions. [default: {DEFAULT_MODEL}]"
     ),
     no_predictions: bool = typer.Option(False, "--no-predictions", help="Leave the predictions out."),
+    trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
     """Export every paragraph with its label (and the model's prediction) for doccano or Label Studio.
 
@@ -587,7 +601,7 @@ def labels_export(
 
     labels_dir = labels or config.labels_dir()
     articles = load_labels(labels_dir)
-    fitted = None if no_predictions else load_model(model, note=_note)
+    fitted = None if no_predictions else load_model(model, trust_pickle=trust_pickle, note=_note)
     records = export_records(articles, output_format.value, fitted)
     write_export(records, output_format.value, output, sys.stdout)
     if output is not None:
@@ -646,7 +660,7 @@ def evaluate(
         "[default: the model's stored threshold]",
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", help="Model for --benchmark. [default: models/triage.joblib]"
+        None, "--model", help=f"Model for --benchmark. [default: {DEFAULT_MODEL}]"
     ),
     output_format: ReportFormat = typer.Option(
         ReportFormat.text, "--format", help="text for people, json for scripts."
@@ -655,9 +669,8 @@ def evaluate(
         None, "--plot", help="Also draw the cross-validation confusion matrix to this PNG file."
     ),
     no_justext: bool = typer.Option(False, "--no-justext", help="Leave out the jusText baseline."),
-    force: bool = typer.Option(
-        False, "--force", help="Load a model saved by another scikit-learn version anyway."
-    ),
+    force: bool = FORCE_OPTION,
+    trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
     """Measure the model: on real text (--benchmark), or leave-one-article-out on your labels.
 
@@ -682,7 +695,7 @@ def evaluate(
                 f"{'--html' if html else '--drop-threshold'}: {benchmark} has paragraph labels "
                 "(scored per class, from the text); leave it out"
             )
-        fitted = load_model(model, force=force, note=_note)
+        fitted = load_model(model, force=force, trust_pickle=trust_pickle, note=_note)
         if kind == "paragraphs":
             result = bench.evaluate_paragraphs(fitted, benchmark)
             text = report.format_paragraph_benchmark(result)
@@ -717,14 +730,13 @@ def explain(
         None, help="Article files, folders or - to explain; none: the model's strongest features."
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", help="Model file. [default: models/triage.joblib]"
+        None, "--model", help=f"Model file. [default: {DEFAULT_MODEL}]"
     ),
     top: Optional[int] = typer.Option(
         None, "--top", min=1, help="Features to show. [default: 20 per class, 5 per paragraph]"
     ),
-    force: bool = typer.Option(
-        False, "--force", help="Load a model saved by another scikit-learn version anyway."
-    ),
+    force: bool = FORCE_OPTION,
+    trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
     """Show which features push the model toward each label, per class or per paragraph.
 
@@ -739,7 +751,7 @@ def explain(
     from triage.api import load_model
     from triage.explain import top_features
 
-    fitted = load_model(model, force=force, note=_note)
+    fitted = load_model(model, force=force, trust_pickle=trust_pickle, note=_note)
     _started()
     if not paths:
         for label, features in top_features(fitted, top or 20).items():
