@@ -156,3 +156,13 @@ def test_layout_features_do_not_depend_on_the_place_in_the_article():
     alone = contexts([texts[1]])[0]
     last = contexts(texts[:2])[1]
     assert np.array_equal(LayoutFeatures().transform([alone])[0][:10], LayoutFeatures().transform([last])[0][:10])
+
+
+def test_min_articles_drops_ngrams_that_only_one_article_uses():
+    first = contexts(["the teacher was shot", "the teacher was shot again"], article=0)
+    second = contexts(["the guard was shot", "the guard was shot again"], article=1)
+    words = WordNgrams(ngram_range=(1, 1), min_df=1, min_articles=2).fit(first + second)
+    assert set(words.vocabulary_) == {"the", "was", "shot", "again"}
+    assert "teacher" in WordNgrams(ngram_range=(1, 1), min_df=1).fit(first + second).vocabulary_
+    chars = CharNgrams(ngram_range=(3, 3), min_df=1, min_articles=2).fit(first + second)
+    assert " te" not in chars.vocabulary_ and "sho" in chars.vocabulary_

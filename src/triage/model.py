@@ -37,6 +37,8 @@ class ModelSettings:
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] | None = (3, 4)
     min_df: int = 2
+    min_articles: int = 1
+    """Articles an n-gram must occur in to be a feature."""
     layout: bool = True
     cues: bool = True
     neighbours: bool = True
@@ -72,14 +74,24 @@ def build_pipeline(settings: ModelSettings | None = None):
     parts.append(
         (
             "words",
-            WordNgrams(ngram_range=settings.word_ngrams, min_df=settings.min_df, sublinear_tf=True),
+            WordNgrams(
+                ngram_range=settings.word_ngrams,
+                min_df=settings.min_df,
+                sublinear_tf=True,
+                min_articles=settings.min_articles,
+            ),
         )
     )
     if settings.char_ngrams:
         parts.append(
             (
                 "chars",
-                CharNgrams(ngram_range=settings.char_ngrams, min_df=settings.min_df, sublinear_tf=True),
+                CharNgrams(
+                    ngram_range=settings.char_ngrams,
+                    min_df=settings.min_df,
+                    sublinear_tf=True,
+                    min_articles=settings.min_articles,
+                ),
             )
         )
     if settings.cues:
