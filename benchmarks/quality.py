@@ -86,6 +86,13 @@ def _body_section(result: dict) -> list[str]:
     return lines + [""]
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the checkout when it is beside or inside it."""
+    import os
+
+    return os.path.relpath(path.resolve(), ROOT)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
@@ -125,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{meta.get('n_articles', '?')} labelled articles (labels {str(meta.get('labels_sha256', '?'))[:12]}, "
         f"drop threshold {model.drop_threshold:.3f}).",
         "The benchmarks are real text nobody on the team wrote, read in place from",
-        f"`{args.benchmarks.name}/`; the model is never trained on them. Their READMEs give the",
+        f"`{_shown(args.benchmarks)}`; the model is never trained on them. Their READMEs give the",
         "source, licence and metric. Other extractors (trafilatura, readability) are not run",
         "here: they are not dependencies; the benchmarks' READMEs quote their figures.",
         "",
