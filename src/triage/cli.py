@@ -220,6 +220,8 @@ def _format_for(output: Path) -> OutputFormat:
     A device or named pipe (``/dev/stdout``) gets JSON Lines, as a pipe does;
     any other file must say its format, so ``x.tsv`` is not silently JSONL.
     """
+    if output.is_dir():
+        raise OutputError(f"{output}: is a folder; give a file name in it, e.g. {output / 'out.jsonl'}")
     by_suffix = _FORMAT_BY_SUFFIX.get(output.suffix.lower())
     if by_suffix is not None:
         return OutputFormat(by_suffix)
@@ -464,19 +466,20 @@ def classify(
     except BaseException:
         sink.abandon()
         raise
-    failed = bool(state["stop"] or state["failed"])
-    left = sink.finish(failed=failed)
+    written = sink.finish(failed=bool(state["stop"] or state["failed"]))
     if state["stop"]:
-        if state["articles"] and left and left.startswith("what came"):
-            left = f"the {state['articles']} articles before it are written to {output}"
-        elif state["articles"] and output is None:
-            left = f"the {state['articles']} articles before it are written"
-        raise InputError(state["stop"] + (f"; {left}" if left else ""))
+        if not written:
+            kept = f"; {output} was left as it was"
+        elif state["articles"]:
+            kept = f"; the {state['articles']} articles before it are written" + (f" to {output}" if output else "")
+        else:
+            kept = ""
+        raise InputError(state["stop"] + kept)
     if state["skipped"]:
         _note(f"{state['skipped']} malformed records skipped")
     if state["failed"]:
-        if left and output is not None and not left.startswith("what came"):
-            _note(left)
+        if not written:
+            _note(f"{output} was left as it was, since an input failed")
         raise typer.Exit(1)
 
 
@@ -853,12 +856,12 @@ def _explain_sources(fitted, sources: Iterable[str], top: int, input_format: Opt
 def _explain_one(fitted, source: str, text: str, top: int) -> None:
     """Print each paragraph of one article with the features behind its label."""
     from triage.explain import explain_paragraphs
-    from triage.text import split_paragraphs
+    from triage.text import escape_controls, split_paragraphs
 
-    typer.echo(f"== {source}")
+    typer.echo(f"== {escape_controls(source)}")  # read by people: input escapes are shown, not run
     for item in explain_paragraphs(fitted, split_paragraphs(text), top):
         p = item.paragraph
-        typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {p.text[:90]}")
+        typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {escape_controls(p.text[:90])}")
         reasons = ", ".join(f"{name} {value:+.2f}" for name, value in item.reasons)
         typer.echo(f"    because: {reasons or '(no single feature stands out)'}")
         if item.first_pass_label != p.label:

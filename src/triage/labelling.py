@@ -152,10 +152,8 @@ class LabelsLock:
                 "finish or quit it first, or use another --labels folder"
             ) from None
         try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), str(os.getpid()).encode(), 0)
         except OSError:  # a full disk: the lock holds all the same, only the pid is not shown
             pass
         self.handle = handle

@@ -212,7 +212,7 @@ class Sink:
         if columns and next(iter(columns.values())):
             self.parquet.write_table(pa.table(columns, schema=schema))
 
-    def finish(self, *, failed: bool = False) -> str | None:
+    def finish(self, *, failed: bool = False) -> bool:
         """Finish the output: the table is drawn, a file put in place.
 
         Parameters
@@ -222,13 +222,12 @@ class Sink:
 
         Returns
         -------
-        str or None
-            For a failed run with ``--output``, what became of the file, to add
-            to the error message.
+        bool
+            False when an existing file was left as it was, else True.
         """
         if failed and self.file is not None and self.existed and not self.file.direct:
             self.abandon()
-            return self.outcome()
+            return False
         try:
             if not self.started:
                 self.started = True
@@ -246,9 +245,7 @@ class Sink:
         except OSError as exc:
             self.abandon()
             raise self._failed_write(exc) from None
-        if failed and self.file is not None:
-            return f"what came before it is written to {self.output}"
-        return None
+        return True
 
     def close(self) -> None:
         """Finish a run that went well (see :meth:`finish`)."""

@@ -69,10 +69,10 @@ FIFO_WAIT_SECONDS = 5.0
 # Multi-byte encodings without a BOM are told apart by :func:`_utf16_without_bom`; guessing
 # them from a few bytes turns short Latin text into Chinese.
 _NOT_GUESSED = ["utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be", "utf_7"]
-# When several encodings read the bytes equally well, the more common one on the web wins
-# (cp1250 and cp1252 agree on most letters but not on à, è, ñ).
-_PREFERRED = ("cp1252", "cp1251", "cp932", "gb18030", "cp949", "big5", "cp1250", "cp1253", "cp1254",
-              "cp1255", "cp1256", "cp1257", "koi8_r", "euc_jp", "iso2022_jp", "tis_620", "cp874")
+# When charset-normalizer finds several encodings that read the bytes equally well (same
+# chaos, same coherence), cp1252, the most common legacy encoding, is taken: cp1250 and
+# cp1252 agree on most letters but not on à, è, ñ, and the tie otherwise goes to cp1250.
+_PREFERRED_ON_A_TIE = "cp1252"
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -132,11 +132,8 @@ def _guess_legacy(data: bytes) -> str | None:
     if best is None:
         return None
     tied = [m for m in matches if m.chaos <= best.chaos + 1e-6 and m.coherence >= best.coherence - 1e-6]
-
-    def rank(match) -> int:
-        return min((_PREFERRED.index(e) for e in match.could_be_from_charset if e in _PREFERRED), default=len(_PREFERRED))
-
-    return str(min(tied or [best], key=rank))
+    preferred = next((m for m in tied if _PREFERRED_ON_A_TIE in m.could_be_from_charset), best)
+    return str(preferred)
 
 
 def decode_bytes(data: bytes, *, source: str = "<bytes>") -> str:
