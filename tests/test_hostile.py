@@ -797,9 +797,10 @@ def test_a_killed_main_process_takes_its_workers_and_its_temporary_file_goes_nex
     assert not list(tmp_path.glob(".out.jsonl.*.tmp"))
 
 
-def test_a_broken_pipe_ends_the_run_quietly(model_path, tmp_path):
-    path = corpus(tmp_path / "c.jsonl", 50, SEED_TEXT)
-    process = _triage("classify", path, "--model", model_path, "--format", "jsonl",
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_broken_pipe_ends_the_run_quietly(model_path, tmp_path, jobs):
+    path = corpus(tmp_path / "c.jsonl", 300, SEED_TEXT)
+    process = _triage("classify", path, "--model", model_path, "--format", "jsonl", "--jobs", jobs,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     first = process.stdout.readline()
     process.stdout.close()  # as `| head -1` does
@@ -849,27 +850,113 @@ def test_an_answer_that_cannot_be_saved_changes_no_file(tmp_path, monkeypatch):
     assert session.current == asked and asked[1] not in session.articles[0].labels
 
 
-def test_triage_label_on_a_read_only_folder_through_a_terminal(tmp_path, model_path):
+# -- real file systems: read-only and full (a tmpfs, where root can mount one) ----
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 256 kB tmpfs, unmounted afterwards; skipped where it cannot be mounted (not root)."""
+    mount = tmp_path / "fs"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def read_only(mount: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+
+
+def fill(mount: Path, leave: int = 0) -> None:
+    """Fill the file system, then free ``leave`` bytes again."""
+    fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"x" * 4096)
+    except OSError:
+        pass
+    os.close(fd)
+    if leave:
+        os.truncate(mount / "filler", max(0, os.path.getsize(mount / "filler") - leave))
+
+
+def test_output_on_a_real_full_disk(small_fs, model_path):
+    out = small_fs / "p.jsonl"
+    out.write_text("precious\n")
+    fill(small_fs)
+    result = run("classify", SEED, "--model", model_path, "-o", out)
+    assert_one_error(result, contains=f"{out}: cannot be written (the disk is full)")
+    assert out.read_text() == "precious\n" and not list(small_fs.glob(".*.tmp"))
+
+
+def test_output_into_a_real_read_only_folder(small_fs, model_path):
+    out = small_fs / "p.jsonl"
+    out.write_text("precious\n")
+    read_only(small_fs)
+    result = run("classify", SEED, "--model", model_path, "-o", out)
+    assert_one_error(result, contains=f"{out}: cannot be written (the file system is read-only); choose another --output")
+    assert out.read_text() == "precious\n"
+
+
+def test_labels_import_on_a_real_full_disk_changes_nothing(small_fs, tmp_path):
+    labels = labels_folder(tmp_path)
+    for name in (f"{SEED_LABELS}.txt", f"{SEED_LABELS}.csv"):
+        shutil.copy(labels / name, small_fs)
+    review = _export_review(tmp_path, small_fs)
+    with open(review, "a") as handle:  # a new article too big for what is left
+        for i in range(3, 300):
+            handle.write(json.dumps({"text": "Gunmen attacked a bank. " * 40 + str(i), "label": ["attack"],
+                                     "article": "zz_new", "index": i}) + "\n")
+    fill(small_fs, leave=100 * 1024)
+    before = snapshot([small_fs])
+    result = run("labels", "import", review, "--labels", small_fs)
+    assert_one_error(result, contains="the disk is full); make it writable or free space; nothing was imported")
+    assert snapshot([small_fs]) == before
+
+
+def _label_in_terminal(folder: Path, article_path: Path, model_path: Path, keys: str = ""):
     pexpect = pytest.importorskip("pexpect")
-    folder = tmp_path / "labels"
-    folder.mkdir()
-    folder.chmod(0o555)
-    if os.access(folder, os.W_OK):
-        folder.chmod(0o755)
-        pytest.skip("root writes into read-only folders")
-    article_path = tmp_path / "a.txt"
-    article_path.write_text("Gunmen attacked a bank.\nPolice came.\n")
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"), TERM="xterm")
     child = pexpect.spawn(sys.executable, ["-m", "triage", "label", str(article_path), "--labels", str(folder),
-                                           "--model", str(model_path)], env=env, encoding="utf-8", timeout=30)
+                                           "--model", str(model_path), "--retrain-every", "0", "--order", "document"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(50, 160))
+    for key in keys:
+        child.expect("q quit")
+        child.send(key)
     child.expect(pexpect.EOF)
     child.close()
-    folder.chmod(0o755)
-    assert child.exitstatus == 1
-    assert [line for line in child.before.splitlines() if line.strip()] == [
-        f"Error: {folder}: cannot be written (permission denied); make it writable or give another --labels folder; "
-        "nothing was labelled"
+    errors = [line for line in child.before.splitlines() if "Error:" in line or "Traceback" in line]
+    return child.exitstatus, errors
+
+
+def test_triage_label_on_a_read_only_folder_is_one_error(small_fs, tmp_path, model_path):
+    article_path = tmp_path / "a.txt"
+    article_path.write_text("Gunmen attacked a bank.\nPolice came.\n")
+    read_only(small_fs)
+    code, errors = _label_in_terminal(small_fs, article_path, model_path)
+    assert code == 1
+    assert errors == [
+        f"Error: {small_fs}: cannot be written (the file system is read-only); make it writable or give another "
+        "--labels folder; nothing was labelled"
     ]
+
+
+def test_triage_label_on_a_full_folder_is_one_error_and_loses_no_answer(small_fs, tmp_path, model_path):
+    labels = labels_folder(tmp_path)
+    rows = (labels / f"{SEED_LABELS}.csv").read_text().splitlines()
+    shutil.copy(labels / f"{SEED_LABELS}.txt", small_fs)
+    (small_fs / f"{SEED_LABELS}.csv").write_text("\n".join(rows[:-3]) + "\n")
+    fill(small_fs)
+    before = snapshot([small_fs / f"{SEED_LABELS}.csv", small_fs / f"{SEED_LABELS}.txt"])
+    code, errors = _label_in_terminal(small_fs, small_fs / f"{SEED_LABELS}.txt", model_path, keys="1")
+    assert code == 1
+    assert len(errors) == 1 and errors[0].strip().startswith(
+        f"Error: {small_fs / SEED_LABELS}.csv: cannot be written (the disk is full)"
+    ), errors
+    assert snapshot([small_fs / f"{SEED_LABELS}.csv", small_fs / f"{SEED_LABELS}.txt"]) == before
 
 
 # -- random input --------------------------------------------------------------

@@ -90,6 +90,9 @@ def _user_errors(command=None, *, loads_model: bool = False):
         except TriageError as exc:
             _err(f"Error: {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:  # the reader went away (| head): done, not failed; click would exit 1
+            _quiet_stdout()
+            raise typer.Exit(0) from None
         finally:
             _started()
 

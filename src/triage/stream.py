@@ -160,9 +160,9 @@ class Sink:
             self.escape = _on_terminal(sys.stdout)
 
     def _failed_write(self, exc: OSError) -> OutputError:
+        if isinstance(exc, BrokenPipeError):
+            raise exc  # the reader of stdout or a pipe went away: the CLI ends quietly
         if self.output is None:
-            if isinstance(exc, BrokenPipeError):
-                raise exc  # the reader went away: the CLI ends quietly
             return write_error("<stdout>", exc, fix="write to a file with --output instead")
         return write_error(self.output, exc, fix=f"free space or choose another --output; {self.outcome()}")
 
