@@ -151,7 +151,7 @@ class Sink:
             except OSError as exc:
                 raise write_error(output, exc, fix="choose another --output") from None
             self.handle = self.file.handle
-            self.escape = False
+            self.escape = self.file.direct and _on_terminal(self.handle)  # -o /dev/tty
         else:
             if options.fmt == "parquet":
                 raise InputError("--format parquet: Parquet is binary; write it to a file with --output FILE")

@@ -75,8 +75,15 @@ _NOT_GUESSED = ["utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_
 _PREFERRED_ON_A_TIE = "cp1252"
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
-    """The text of UTF-16 without a byte-order mark, told by where its NUL bytes fall; else None."""
+_C0_BUT_SPACE = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
+
+
+def _utf16_without_bom(data: bytes, *, final: bool = True) -> str | None:
+    """The text of UTF-16 without a byte-order mark, told by where its NUL bytes fall; else None.
+
+    With ``final`` False, ``data`` is the start of a longer stream and may end
+    inside a character.
+    """
     if len(data) < 4 or len(data) % 2:
         return None
     half = len(data) // 2
@@ -88,17 +95,15 @@ def _utf16_without_bom(data: bytes) -> str | None:
     else:
         return None
     try:
-        text = data.decode(codec)
+        text = codecs.getincrementaldecoder(codec)().decode(data, final=final)
     except UnicodeDecodeError:
         return None
-    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
-        return None
-    return text
+    return None if _C0_BUT_SPACE.search(text) else text
 
 
 def _binary_reason(data: bytes) -> str | None:
-    """Why bytes without a BOM look binary (NUL bytes, control characters), or None."""
-    if b"\x00" in data and _utf16_without_bom(data[: len(data) // 2 * 2]) is None:
+    """Why bytes that are not UTF-16 and have no BOM look binary, or None."""
+    if b"\x00" in data:
         return "it has NUL bytes"
     controls = sum(data.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
     if controls > max(2, len(data) // 100):
@@ -333,7 +338,7 @@ def read_limited(handle: BinaryIO, *, source: str, limit: int = MAX_INPUT_BYTES,
             break
         head = chunk[:65536] if sniff and not chunks else b""
         if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            if _utf16_without_bom(head[: len(head) // 2 * 2]) is None:  # /dev/zero, an image
+            if _utf16_without_bom(head[: len(head) // 2 * 2], final=False) is None:  # /dev/zero, an image
                 raise InputError(f"{source}: looks binary (it has NUL bytes); give a plain-text article")
         chunks.append(chunk)
         size += len(chunk)
