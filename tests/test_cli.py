@@ -130,12 +130,12 @@ def test_folder_and_stdin_inputs(project, model_path):
 def test_input_errors_are_single_lines(tmp_path, model_path):
     (tmp_path / "empty_dir").mkdir()
     (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary")
-    (tmp_path / "bad.txt").write_bytes(b"abc \x81\x98 def")
+    (tmp_path / "bad.txt").write_bytes(b"abc " + bytes(range(0x80, 0x100)) * 3)
     cases = {
         tmp_path / "missing.txt": f"Error: {tmp_path / 'missing.txt'}: no such file; check the path\n",
         tmp_path / "empty_dir": f"Error: {tmp_path / 'empty_dir'}: folder has no article files (.txt, .html, .htm, .jsonl, .ndjson, .csv, .parquet); give files or another folder\n",
         tmp_path / "bin.txt": f"Error: {tmp_path / 'bin.txt'}: looks binary (it has NUL bytes); give a plain-text article\n",
-        tmp_path / "bad.txt": f"Error: {tmp_path / 'bad.txt'}: cannot be decoded as UTF-8, UTF-16, cp1252 or cp1251; re-save it as UTF-8\n",
+        tmp_path / "bad.txt": f"Error: {tmp_path / 'bad.txt'}: is not text in any encoding charset-normalizer recognises; re-save it as UTF-8\n",
     }
     for path, message in cases.items():
         result = run("classify", path, "--model", model_path)

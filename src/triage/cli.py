@@ -11,6 +11,8 @@ import csv
 import functools
 import gc
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 from enum import Enum
@@ -25,7 +27,7 @@ except ImportError:  # older typer runs on click itself
     from click import exceptions as click_errors
 
 from triage import __version__, config
-from triage.errors import InputError, TriageError, UsageError
+from triage.errors import InputError, ModelError, OutputError, TriageError, UsageError, WorkerError
 
 app = typer.Typer(
     name="triage",
@@ -38,7 +40,18 @@ app = typer.Typer(
 
 
 def _err(message: str) -> None:
+    if _on_terminal(sys.stderr):  # file names and fields from the input may hold escapes
+        from triage.text import escape_controls
+
+        message = escape_controls(message)
     typer.echo(message, err=True)
+
+
+def _on_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _note(message: str) -> None:
@@ -77,6 +90,9 @@ def _user_errors(command=None, *, loads_model: bool = False):
         except TriageError as exc:
             _err(f"Error: {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:  # the reader went away (| head): done, not failed; click would exit 1
+            _quiet_stdout()
+            raise typer.Exit(0) from None
         finally:
             _started()
 
@@ -208,6 +224,64 @@ def _inputs(paths: list[str]) -> Iterator[str]:
             yield given
 
 
+_FORMAT_BY_SUFFIX = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+    ".txt": "text", ".text": "text",
+}
+
+
+def _format_for(output: Path) -> OutputFormat:
+    """The output format an ``--output`` file's extension names.
+
+    A device or named pipe (``/dev/stdout``) gets JSON Lines, as a pipe does;
+    any other file must say its format, so ``x.tsv`` is not silently JSONL.
+    """
+    if output.is_dir():
+        raise OutputError(f"{output}: is a folder; give a file name in it, e.g. {output / 'out.jsonl'}")
+    by_suffix = _FORMAT_BY_SUFFIX.get(output.suffix.lower())
+    if by_suffix is not None:
+        return OutputFormat(by_suffix)
+    if output.exists() and not output.is_file() and not output.is_dir():
+        return OutputFormat.jsonl
+    known = ", ".join(sorted(_FORMAT_BY_SUFFIX))
+    raise UsageError(
+        f"--output {output}: cannot tell the format from {output.suffix or 'a name without an extension'!r}; "
+        f"give --format (jsonl, csv, text or parquet) or one of {known}"
+    )
+
+
+def _capped_jobs(jobs: int) -> int:
+    """``--jobs``, at most one worker per CPU (more only fill memory)."""
+    from triage.stream import max_jobs
+
+    cap = max_jobs()
+    if jobs > cap:
+        _note(f"--jobs {jobs}: this machine has {cap} CPU{'s' * (cap != 1)} for triage; using {cap} workers")
+        return cap
+    return jobs
+
+
+def _load_model(path: Optional[Path], *, force: bool = False, trust_pickle: bool = False):
+    """:func:`triage.api.load_model`, with a file that is not what it claims turned into one error.
+
+    A model file whose metadata has the wrong shape (a list, a string where a
+    mapping belongs) fails deep in the loader with an ``AttributeError`` or
+    ``TypeError``; for the user it is a broken model file like any other.
+    """
+    from triage.api import load_model
+
+    try:
+        return load_model(path, force=force, trust_pickle=trust_pickle, note=_note)
+    except TriageError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        shown = path if path is not None else config.default_model_path()
+        raise ModelError(
+            f"{shown}: not a usable triage model ({type(exc).__name__} in its metadata: {exc}); "
+            "run 'triage train' to rebuild it"
+        ) from None
+
+
 class Engine(str, Enum):
     local = "local"
     dask = "dask"
@@ -260,7 +334,11 @@ def classify(
         help="txt, html, jsonl, csv or parquet. [default: from each file's extension, else txt]",
     ),
     text_field: str = typer.Option("text", "--text-field", help="Corpus field holding the article text."),
-    id_field: str = typer.Option("id", "--id-field", help="Corpus field holding the article id (output 'source')."),
+    id_field: Optional[str] = typer.Option(
+        None,
+        "--id-field",
+        help="Corpus field holding the article id (output 'source'). [default: id, where a record has one]",
+    ),
     strict: bool = typer.Option(
         False, "--strict", help="Stop at the first malformed record instead of skipping it."
     ),
@@ -302,21 +380,22 @@ def classify(
     if output_format is not None:
         fmt = output_format
     elif output is not None:
-        by_suffix = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".txt": "text"}
-        fmt = OutputFormat(by_suffix.get(output.suffix.lower(), "jsonl"))
+        fmt = _format_for(output)
     else:
         fmt = OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl
     if fmt is OutputFormat.parquet and output is None:
         raise UsageError("--format parquet: Parquet is binary; write it to a file with --output FILE")
+    jobs = _capped_jobs(jobs)
     sources = list(_inputs(paths))
     formats = {source: detect_format(source, input_format) for source in sources}
+    if input_format is None and formats.get("-", "txt") != "txt":
+        _note(f"standard input looks like {formats['-']}; reading it as such (--input-format txt reads it as text)")
     corpus = any(f in CORPUS_FORMATS for f in formats.values())
     clean = bool(
         corpus and drop_set and "boilerplate" in drop_set
         and fmt in (OutputFormat.jsonl, OutputFormat.csv, OutputFormat.parquet)
     )
 
-    from triage.api import load_model
     from triage.stream import Options, Sink, chunks, rendered_chunks
 
     options = Options(
@@ -338,7 +417,7 @@ def classify(
         ]
         if clashes:
             raise UsageError(f"--explain prints explanations to the terminal; leave out {', '.join(clashes)}")
-    fitted = load_model(model, force=force, trust_pickle=trust_pickle, note=_note)
+    fitted = _load_model(model, force=force, trust_pickle=trust_pickle)
     _started()
     if explain:
         _explain_sources(fitted, sources, 5, input_format, text_field=text_field, id_field=id_field)
@@ -354,7 +433,7 @@ def classify(
         try:
             skipped = classify_corpus_with_dask(
                 fitted, sources, formats, options, sink, scheduler=scheduler,
-                text_field=text_field, id_field=id_field, chunk_size=chunk_size,
+                text_field=text_field, id_field=id_field or "id", chunk_size=chunk_size,
             )
         except BaseException:
             sink.abandon()
@@ -396,16 +475,26 @@ def classify(
                 sink.write(rendered)
                 if progress is not None:
                     progress(state["articles"], None)
+    except WorkerError as exc:
+        sink.abandon()
+        raise WorkerError(f"{exc}; {sink.outcome()}" if output is not None else str(exc)) from None
     except BaseException:
         sink.abandon()
         raise
-    sink.close()
+    written = sink.finish(failed=bool(state["stop"] or state["failed"]))
     if state["stop"]:
-        written = f"; the {state['articles']} articles before it are written" if state["articles"] else ""
-        raise InputError(state["stop"] + written)
+        if not written:
+            kept = f"; {output} was left as it was"
+        elif state["articles"]:
+            kept = f"; the {state['articles']} articles before it are written" + (f" to {output}" if output else "")
+        else:
+            kept = ""
+        raise InputError(state["stop"] + kept)
     if state["skipped"]:
         _note(f"{state['skipped']} malformed records skipped")
     if state["failed"]:
+        if not written:
+            _note(f"{output} was left as it was, since an input failed")
         raise typer.Exit(1)
 
 
@@ -453,7 +542,6 @@ def label(
     from rich.console import Console
 
     from triage import label_ui
-    from triage.api import load_model
     from triage.api import train as train_model
     from triage.labelling import LabelsLock, Session, article_paths, open_article
 
@@ -466,7 +554,7 @@ def label(
         if session.current is None:
             _note(f"every paragraph of the {len(articles)} given article(s) is labelled already")
             return
-        fitted = load_model(model, trust_pickle=trust_pickle, note=_note)
+        fitted = _load_model(model, trust_pickle=trust_pickle)
         _started()
         session.suggest_with(fitted)
 
@@ -595,13 +683,12 @@ def labels_export(
 
     Example: triage labels export --format labelstudio -o review.json
     """
-    from triage.api import load_model
     from triage.label_tools import export_records, write_export
     from triage.labels import load_labels
 
     labels_dir = labels or config.labels_dir()
     articles = load_labels(labels_dir)
-    fitted = None if no_predictions else load_model(model, trust_pickle=trust_pickle, note=_note)
+    fitted = None if no_predictions else _load_model(model, trust_pickle=trust_pickle)
     records = export_records(articles, output_format.value, fitted)
     write_export(records, output_format.value, output, sys.stdout)
     if output is not None:
@@ -687,7 +774,6 @@ def evaluate(
         if plot is not None:
             raise UsageError("--plot: draws the cross-validation confusion matrix; leave out --benchmark")
         from triage import benchmark as bench
-        from triage.api import load_model
 
         kind = bench.kind(benchmark)
         if kind == "paragraphs" and (html or drop_threshold is not None):
@@ -695,7 +781,7 @@ def evaluate(
                 f"{'--html' if html else '--drop-threshold'}: {benchmark} has paragraph labels "
                 "(scored per class, from the text); leave it out"
             )
-        fitted = load_model(model, force=force, trust_pickle=trust_pickle, note=_note)
+        fitted = _load_model(model, force=force, trust_pickle=trust_pickle)
         if kind == "paragraphs":
             result = bench.evaluate_paragraphs(fitted, benchmark)
             text = report.format_paragraph_benchmark(result)
@@ -748,10 +834,9 @@ def explain(
 
     Example: triage explain report.txt
     """
-    from triage.api import load_model
     from triage.explain import top_features
 
-    fitted = load_model(model, force=force, trust_pickle=trust_pickle, note=_note)
+    fitted = _load_model(model, force=force, trust_pickle=trust_pickle)
     _started()
     if not paths:
         for label, features in top_features(fitted, top or 20).items():
@@ -786,12 +871,12 @@ def _explain_sources(fitted, sources: Iterable[str], top: int, input_format: Opt
 def _explain_one(fitted, source: str, text: str, top: int) -> None:
     """Print each paragraph of one article with the features behind its label."""
     from triage.explain import explain_paragraphs
-    from triage.text import split_paragraphs
+    from triage.text import escape_controls, split_paragraphs
 
-    typer.echo(f"== {source}")
+    typer.echo(f"== {escape_controls(source)}")  # read by people: input escapes are shown, not run
     for item in explain_paragraphs(fitted, split_paragraphs(text), top):
         p = item.paragraph
-        typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {p.text[:90]}")
+        typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {escape_controls(p.text[:90])}")
         reasons = ", ".join(f"{name} {value:+.2f}" for name, value in item.reasons)
         typer.echo(f"    because: {reasons or '(no single feature stands out)'}")
         if item.first_pass_label != p.label:
@@ -801,9 +886,41 @@ def _explain_one(fitted, source: str, text: str, top: int) -> None:
             )
 
 
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM arrived; raised where the main process was, so that cleanup runs.
+
+    Not a ``KeyboardInterrupt``: click would catch that, print an empty line
+    and re-raise it as ``Abort``.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame) -> None:
+    raise _Stopped(signum)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def main() -> None:
-    """Console-script entry point: one-line errors for usage mistakes too."""
+    """Console-script entry point: one-line errors for usage mistakes, interrupts and signals too.
+
+    Ctrl-C (SIGINT) prints one line and exits 130, SIGTERM 143; a reader that
+    goes away (``| head -1``) ends the run quietly with 0.
+    """
     gc.disable()  # until start-up is over: see _started
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         code = app(standalone_mode=False, prog_name="triage")
     except click_errors.NoArgsIsHelpError as exc:
@@ -817,9 +934,15 @@ def main() -> None:
         _err(f"Error: {exc.format_message()}")
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
+        _quiet_stdout()
         _err("Error: interrupted")
         sys.exit(130)
+    except _Stopped as exc:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the exit
+        _quiet_stdout()
+        _err("Error: interrupted" if exc.signum == signal.SIGINT else "Error: terminated (SIGTERM)")
+        sys.exit(128 + exc.signum)
     except BrokenPipeError:
-        sys.stderr.close()
+        _quiet_stdout()
         sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)

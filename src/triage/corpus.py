@@ -10,16 +10,28 @@ where it is and what is wrong; the caller decides whether to go on.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from triage.errors import InputError, UsageError
-from triage.text import decode_bytes, read_text
+from triage.text import (
+    MAX_INPUT_BYTES,
+    check_text,
+    decode_bytes,
+    long_line,
+    open_input,
+    read_bytes,
+    read_limited,
+    read_text,
+)
 
 FORMATS = ("txt", "html", "jsonl", "csv", "parquet")
 CORPUS_FORMATS = ("jsonl", "csv", "parquet")
@@ -53,35 +65,83 @@ class Skipped:
 
 
 def detect_format(path: str, given: str | None = None) -> str:
-    """The input format: ``given``, else from the file's extension (``txt`` by default)."""
+    """The input format: ``given``, else from the file's extension (``txt`` by default).
+
+    Standard input (``-``) has no extension: JSON Lines and HTML are told from
+    its first bytes, anything else is ``txt``.
+    """
     if given is not None:
         if given not in FORMATS:
             raise UsageError(f"--input-format: unknown format {given!r}; expected one of {', '.join(FORMATS)}")
         return given
     if path == "-":
-        return "txt"
+        return _sniff(_stdin().peek(65536)[:65536])
     return _SUFFIXES.get(Path(path).suffix.lower(), "txt")
 
 
+_STDIN: list[tuple[object, BinaryIO]] = []
+
+
+def _stdin() -> BinaryIO:
+    """Standard input's bytes, in a reader that can peek (the same one for every caller)."""
+    buffer = sys.stdin.buffer
+    if not _STDIN or _STDIN[0][0] is not buffer:
+        _STDIN[:] = [(buffer, buffer if hasattr(buffer, "peek") else io.BufferedReader(buffer))]
+    return _STDIN[0][1]
+
+
+def _sniff(head: bytes) -> str:
+    """``jsonl`` for bytes that open with a JSON object on a line, ``html`` for a page, else ``txt``."""
+    head = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if re.match(rb"(?i)<!doctype html|<html", head):
+        return "html"
+    if not head.startswith(b"{"):
+        return "txt"
+    first, newline, _ = head.partition(b"\n")
+    if not newline:  # a first line longer than the peek: an object's opening is enough
+        return "jsonl" if re.match(rb'\{\s*"', head) else "txt"
+    try:
+        return "jsonl" if isinstance(json.loads(first), dict) else "txt"
+    except (ValueError, RecursionError):
+        return "txt"
+
+
 def read_records(
-    path: str, fmt: str, *, text_field: str = "text", id_field: str = "id"
+    path: str, fmt: str, *, text_field: str = "text", id_field: str | None = None
 ) -> Iterator[Record | Skipped]:
     """Yield the articles of one input, or :class:`Skipped` for malformed records.
+
+    Parameters
+    ----------
+    path
+        A file, or ``-`` for standard input.
+    fmt
+        One of :data:`FORMATS`.
+    text_field
+        The corpus field with the article's text.
+    id_field
+        The corpus field with the article's id. ``None`` reads ``id`` where a
+        record has one; a field given by name must be in the corpus.
 
     Raises
     ------
     InputError
         The input itself cannot be opened or is not of the format (a missing
-        file, a CSV without the text column, a broken Parquet file).
+        file, a field that no record has, a broken Parquet file, an unclosed
+        CSV quote).
     """
     if fmt == "txt":
-        text = decode_bytes(sys.stdin.buffer.read(), source="<stdin>") if path == "-" else read_text(path)
-        yield Record(path, text)
+        if path == "-":
+            text = decode_bytes(read_limited(_stdin(), source="<stdin>"), source="<stdin>")
+            yield Record(path, check_text(text, source="<stdin>"))
+        else:
+            yield Record(path, read_text(path))
     elif fmt == "html":
-        raw = sys.stdin.buffer.read() if path == "-" else _read_bytes(path)
-        yield Record(path, html_to_text(raw, source=path))
+        raw = read_limited(_stdin(), source="<stdin>", sniff=False) if path == "-" else read_bytes(path, sniff=False)
+        source = "<stdin>" if path == "-" else path
+        yield Record(path, check_text(html_to_text(raw, source=source), source=source))
     elif fmt == "jsonl":
-        yield from _jsonl(path, text_field, id_field)
+        yield from _required_fields(_jsonl(path, text_field, id_field or "id"), path, text_field, id_field)
     elif fmt == "csv":
         yield from _csv(path, text_field, id_field)
     elif fmt == "parquet":
@@ -90,26 +150,16 @@ def read_records(
         raise UsageError(f"unknown input format {fmt!r}")
 
 
-def _read_bytes(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder; give a file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+def _open_binary(path: str) -> BinaryIO:
+    return _stdin() if path == "-" else open_input(path)
 
 
-def _open_text(path: str):
-    if path == "-":
-        return sys.stdin
-    try:
-        return open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; check the path") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+def _close(handle: BinaryIO, path: str) -> None:
+    if path != "-":
+        handle.close()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _record(fields: dict, where: str, text_field: str, id_field: str, default_id: str) -> Record | Skipped:
@@ -119,97 +169,190 @@ def _record(fields: dict, where: str, text_field: str, id_field: str, default_id
     if not isinstance(text, str):
         return Skipped(where, f"{text_field!r} is {type(text).__name__ if text is not None else 'null'}, not text")
     article_id = fields.get(id_field)
-    return Record(default_id if article_id is None else str(article_id), text)
+    article_id = default_id if article_id is None else str(article_id)
+    for name, value in ((text_field, text), (id_field, article_id)):
+        if _SURROGATE.search(value):
+            return Skipped(where, f"{name!r} has a lone surrogate (an unpaired \\ud800-\\udfff escape), not text")
+    reason = long_line(text)
+    if reason:
+        return Skipped(where, reason)
+    return Record(article_id, text)
 
 
-def _jsonl(path: str, text_field: str, id_field: str) -> Iterator[Record | Skipped]:
-    handle = _open_text(path)
+_FIELD_PROBE = 100
+"""Records read, at most, before a field that none of them has is an error."""
+
+
+def _required_fields(rows, path: str, text_field: str, id_field: str | None) -> Iterator[Record | Skipped]:
+    """Pass on ``(item, field names)`` pairs, raising if no record has the text field or a named id field.
+
+    Items are held back until a record has both fields, so a corpus read with
+    the wrong ``--text-field`` fails with one error instead of skipping every
+    record with a warning. Only the first :data:`_FIELD_PROBE` records are waited for.
+    """
+    held: list = []
+    found_text = found_id = False
+    first_fields: list[str] | None = None
+    objects = 0
+    for item, names in rows:
+        if names is not None:
+            objects += 1
+            first_fields = names if first_fields is None else first_fields
+            found_text = found_text or text_field in names
+            found_id = found_id or id_field is None or id_field in names
+        if found_text and found_id:
+            yield from held
+            held.clear()
+            yield item
+            continue
+        held.append(item)
+        if objects >= _FIELD_PROBE:
+            break
+    if objects and not (found_text and found_id):
+        field, option = (text_field, "--text-field") if not found_text else (id_field, "--id-field")
+        which = f"none of the first {objects} records has" if objects >= _FIELD_PROBE else "no record has"
+        shown = ", ".join(repr(n) for n in (first_fields or [])[:12]) or "no fields"
+        raise InputError(f"{path}: {which} a {field!r} field (the first has {shown}); set {option}")
+    yield from held
+
+
+def _jsonl(path: str, text_field: str, id_field: str):
+    """``(item, field names or None)`` for every non-blank line of a JSON Lines file."""
+    handle = _open_binary(path)
     try:
         number = 0
         while True:
-            try:
-                line = handle.readline()
-            except UnicodeDecodeError:
-                yield Skipped(f"{path} line {number + 1}", "not UTF-8; the rest of the file cannot be read")
-                return
-            if not line:
+            raw = handle.readline(MAX_INPUT_BYTES + 1)
+            if not raw:
                 return
             number += 1
+            where = f"{path} line {number}"
+            if len(raw) > MAX_INPUT_BYTES and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
+                    raw = handle.readline(2**20)
+                yield Skipped(where, f"longer than {MAX_INPUT_BYTES // 2**20} MB, more than a record can be"), None
+                continue
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Skipped(where, f"not UTF-8 (byte {raw[exc.start]:#04x} at column {exc.start + 1})"), None
+                continue
             if not line.strip():
                 continue
-            where = f"{path} line {number}"
             try:
                 fields = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Skipped(where, f"not valid JSON ({exc.msg})")
+            except RecursionError:
+                yield Skipped(where, "nested too deeply to read"), None
+                continue
+            except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+                yield Skipped(where, f"not valid JSON ({getattr(exc, 'msg', exc)})"), None
                 continue
             if not isinstance(fields, dict):
-                yield Skipped(where, "not a JSON object")
+                yield Skipped(where, "not a JSON object"), None
                 continue
-            yield _record(fields, where, text_field, id_field, f"{path}:{number}")
+            yield _record(fields, where, text_field, id_field, f"{path}:{number}"), list(fields)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file") from None
     finally:
-        if handle is not sys.stdin:
-            handle.close()
+        _close(handle, path)
 
 
-def _csv(path: str, text_field: str, id_field: str) -> Iterator[Record | Skipped]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    handle = _open_text(path)
+def _csv(path: str, text_field: str, id_field: str | None) -> Iterator[Record | Skipped]:
+    csv.field_size_limit(MAX_INPUT_BYTES)
+    binary = _open_binary(path)
+    # Bytes that are not UTF-8 become lone surrogates, so that they cost their row only.
+    handle = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        reader = csv.DictReader(handle)
+        reader = csv.DictReader(handle, strict=True)
         try:
             header = reader.fieldnames
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             raise InputError(f"{path}: not a readable CSV file ({exc})") from None
         if not header or text_field not in header:
             raise InputError(
                 f"{path}: no {text_field!r} column (columns: {', '.join(header or [])}); set --text-field"
             )
+        if id_field is not None and id_field not in header:
+            raise InputError(f"{path}: no {id_field!r} column (columns: {', '.join(header)}); set --id-field")
         number = 1
         while True:
+            starts = reader.line_num + 1
             try:
                 row = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
-                yield Skipped(f"{path} line {reader.line_num}", f"not readable CSV ({exc}); the rest is skipped")
-                return
+            except csv.Error as exc:
+                if "end of data" in str(exc) or "field limit" in str(exc):
+                    raise InputError(
+                        f"{path} line {starts}: a quoted field is not closed (or is longer than "
+                        f"{MAX_INPUT_BYTES // 2**20} MB); close the quote: nothing from this line on was read"
+                    ) from None
+                yield Skipped(f"{path} line {starts}", f"not readable CSV ({exc})")
+                continue
             number += 1
-            where = f"{path} line {reader.line_num}"
+            where = f"{path} line {starts}"
             if None in row:
                 yield Skipped(where, f"{len(header) + len(row[None])} fields; the header has {len(header)}")
                 continue
             if row.get(text_field) is None:
                 yield Skipped(where, f"fewer fields than the header; no {text_field!r}")
                 continue
-            yield _record(row, where, text_field, id_field, f"{path}:{number}")
+            if any(_SURROGATE.search(value) for value in row.values() if value):
+                yield Skipped(where, "not UTF-8")
+                continue
+            yield _record(row, where, text_field, id_field or "id", f"{path}:{number}")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file") from None
     finally:
-        if handle is not sys.stdin:
-            handle.close()
+        handle.detach()
+        _close(binary, path)
 
 
-def _parquet(path: str, text_field: str, id_field: str, batch_size: int = 1024) -> Iterator[Record | Skipped]:
+def _parquet(path: str, text_field: str, id_field: str | None, batch_size: int = 1024) -> Iterator[Record | Skipped]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise InputError(f"{path}: reading Parquet needs pyarrow; pip install 'triage[parquet]'") from None
+    if path == "-" or (Path(path).exists() and not Path(path).is_file()):
+        raise InputError(f"{path}: Parquet is read from a file's end; give a regular file, not a pipe or folder")
     try:
         source = pq.ParquetFile(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; check the path") from None
     except Exception as exc:  # pyarrow raises its own errors for a file that is not Parquet
-        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+        raise InputError(f"{path}: not a readable Parquet file ({_one_line(exc)})") from None
     names = source.schema_arrow.names
     if text_field not in names:
         raise InputError(f"{path}: no {text_field!r} column (columns: {', '.join(names)}); set --text-field")
-    columns = [text_field] + ([id_field] if id_field in names and id_field != text_field else [])
+    if id_field is not None and id_field not in names:
+        raise InputError(f"{path}: no {id_field!r} column (columns: {', '.join(names)}); set --id-field")
+    id_column = id_field or "id"
+    columns = [text_field] + ([id_column] if id_column in names and id_column != text_field else [])
     row = 0
-    for batch in source.iter_batches(batch_size=batch_size, columns=columns):
-        texts = batch.column(text_field).to_pylist()
-        ids = batch.column(id_field).to_pylist() if id_field in columns else [None] * len(texts)
+    batches = source.iter_batches(batch_size=batch_size, columns=columns)
+    while True:
+        try:
+            batch = next(batches)
+            texts = batch.column(text_field).to_pylist()
+            ids = batch.column(id_column).to_pylist() if id_column in columns else [None] * len(texts)
+        except StopIteration:
+            return
+        except Exception as exc:  # a damaged row group: pyarrow raises OSError, ArrowInvalid...
+            raise InputError(
+                f"{path}: rows after {row} cannot be read ({_one_line(exc)}); the file is damaged: "
+                "write it again"
+            ) from None
         for text, article_id in zip(texts, ids):
             row += 1
-            yield _record({text_field: text, id_field: article_id}, f"{path} row {row}", text_field, id_field, f"{path}:{row}")
+            yield _record(
+                {text_field: text, id_column: article_id}, f"{path} row {row}", text_field, id_column, f"{path}:{row}"
+            )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 # -- HTML ------------------------------------------------------------------
@@ -225,18 +368,45 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", r
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
-def _decode_html(raw: bytes, source: str) -> str:
-    """A page's text: the charset its ``<meta>`` declares, else UTF-8, else triage's guess."""
-    declared = _META_CHARSET.search(raw[:4096])
-    if declared:
-        try:
-            return raw.decode(declared.group(1).decode("ascii"), errors="replace")
-        except LookupError:
-            pass
+# ASCII that every charset an HTML page may declare keeps as it is; what changes it
+# (UTF-16, UTF-7, idna, the escape codecs, EBCDIC) cannot be the page's charset.
+_ASCII_PROBE = "<meta charset=x> A+-&;~\\u0041 " + "x" * 70 + "\n"
+_HTML_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _declared_codec(name: bytes) -> str | None:
+    """The codec a page's ``<meta charset>`` names, if it is one a page can be written in."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        codec = codecs.lookup(name.decode("ascii")).name
+        probe = _ASCII_PROBE.encode(codec)
+        return codec if probe == _ASCII_PROBE.encode("ascii") and probe.decode(codec) == _ASCII_PROBE else None
+    except (LookupError, UnicodeError, ValueError):
+        return None
+
+
+def _decode_html(raw: bytes, source: str) -> str:
+    """A page's text: a BOM's encoding, else UTF-8, else its ``<meta>`` charset, else detected.
+
+    Bytes that are valid UTF-8 are read as UTF-8 whatever the page declares: a
+    page in another encoding is almost never valid UTF-8 by chance, and pages
+    that declare one charset and are written in another are common. A declared
+    charset that cannot be a page's (``utf-16`` on ASCII bytes, ``idna``) or
+    that the bytes are not valid in is passed over for detection.
+    """
+    if raw.startswith(_HTML_BOMS):
         return decode_bytes(raw, source=source)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _META_CHARSET.search(raw[:4096])
+    codec = _declared_codec(declared.group(1)) if declared else None
+    if codec is not None:
+        try:
+            return raw.decode(codec)
+        except UnicodeError:
+            pass
+    return decode_bytes(raw, source=source)
 
 
 def html_to_text(raw: bytes | str, *, source: str = "<html>") -> str:
@@ -257,10 +427,19 @@ def html_to_text(raw: bytes | str, *, source: str = "<html>") -> str:
     raw = _XML_DECLARATION.sub("", raw, count=1)
     if not raw.strip():
         return ""
+    # huge_tree lifts libxml2's limits (256 levels of nesting, 10 MB of text in one
+    # node or attribute) that otherwise cut a page short without an error.
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(raw)
+        root = lxml.html.document_fromstring(raw, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"{source}: not readable HTML ({exc})") from None
+    for entry in parser.error_log:
+        if entry.level >= etree.ErrorLevels.FATAL:
+            fix = "nest its elements less deeply" if "depth" in entry.message else "check the page"
+            raise InputError(
+                f"{source}: the page cannot be read whole ({entry.message.strip()}, line {entry.line}); {fix}"
+            )
     lines: list[str] = []
     title = root.find(".//title")
     if title is not None and (title.text or "").strip():
@@ -276,22 +455,28 @@ def html_to_text(raw: bytes | str, *, source: str = "<html>") -> str:
         if text:
             lines.append(text)
 
-    def walk(element) -> None:
-        if not isinstance(element.tag, str):  # comments, processing instructions
-            return
-        block = element.tag.lower() in _BLOCKS
-        if block:
-            flush()
-        if element.text:
-            buffer.append(element.text)
-        for child in element:
-            walk(child)
-            if child.tail:
-                buffer.append(child.tail)
-        if block:
-            flush()
-
+    # Depth-first over an explicit stack: a page may nest deeper than Python recurses.
     body = root.find("body")
-    walk(body if body is not None else root)
+    todo: list[tuple[str, object]] = [("open", body if body is not None else root)]
+    while todo:
+        action, item = todo.pop()
+        if action == "tail":
+            buffer.append(item)
+            continue
+        if action == "close":
+            flush()
+            continue
+        if not isinstance(item.tag, str):  # comments, processing instructions
+            continue
+        block = item.tag.lower() in _BLOCKS
+        if block:
+            flush()
+            todo.append(("close", None))
+        if item.text:
+            buffer.append(item.text)
+        for child in reversed(item):
+            if child.tail:
+                todo.append(("tail", child.tail))
+            todo.append(("open", child))
     flush()
     return "\n".join(lines) + ("\n" if lines else "")

@@ -112,6 +112,10 @@ def classify_corpus_with_dask(
         raise UsageError("dask.distributed is not installed; pip install 'triage[dask]'") from None
     try:
         client = Client(scheduler, timeout="10s")
+    except (ValueError, TypeError) as exc:  # distributed's parse of the address
+        raise UsageError(
+            f"--scheduler {scheduler}: not a Dask scheduler address ({exc}); give one like tcp://host:8786"
+        ) from None
     except (OSError, TimeoutError) as exc:
         raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
     skipped = 0

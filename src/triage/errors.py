@@ -25,3 +25,11 @@ class UsageError(TriageError):
     """A command was called with options that do not fit together."""
 
     exit_code = 2
+
+
+class OutputError(TriageError):
+    """An output file or folder cannot be written."""
+
+
+class WorkerError(TriageError):
+    """A worker process died before it finished its share of the work."""

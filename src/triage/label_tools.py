@@ -11,14 +11,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from triage._atomic import atomic_write
+from triage._atomic import AtomicFile, atomic_write_all, write_error
 from triage.config import LABELS
 from triage.errors import InputError, LabelError
-from triage.labels import LabelledArticle, check_label_file, find_article, label_files, write_labels
+from triage.labels import LabelledArticle, check_label_file, find_article, label_files, label_writer
 from triage.text import normalise_space, read_text, split_paragraphs
 
 
@@ -198,67 +199,151 @@ def export_records(articles: list[LabelledArticle], fmt: str, model=None) -> lis
 
 
 def write_export(records: list[dict], fmt: str, path: Path | None, out) -> None:
-    """doccano: one JSON object per line; Label Studio: one JSON list."""
+    """doccano: one JSON object per line; Label Studio: one JSON list.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a folder, in a missing folder, or cannot be written.
+    """
     if fmt == "doccano":
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     else:
         text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
     if path is None:
         out.write(text)
-    else:
-        atomic_write(path, lambda handle: handle.write(text))
+        return
+    try:
+        with AtomicFile(path) as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise write_error(path, exc, fix="choose another -o") from None
 
 
-def _read_records(path: Path) -> tuple[str, list[dict]]:
+def _read_records(path: Path) -> tuple[str, list]:
     """Records and their format, told from the content (a JSON list or JSON lines)."""
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
     stripped = raw.lstrip()
-    if stripped.startswith("["):
+    if not stripped:
+        raise InputError(f"{path}: is empty; give a doccano .jsonl or Label Studio .json export")
+    if stripped.startswith("[") or (stripped.startswith("{") and "\n" in stripped.rstrip()):
         try:
             records = json.loads(raw)
+        except RecursionError:
+            raise InputError(f"{path}: nested too deeply to read; export it again") from None
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); export it again") from None
-        return "labelstudio", records
+            if stripped.startswith("{"):  # JSON lines, one of which is broken: said below
+                records = None
+            else:
+                raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); export it again") from None
+        except ValueError as exc:
+            raise InputError(f"{path}: not valid JSON ({exc}); export it again") from None
+        if isinstance(records, list):
+            return "labelstudio", records
+        if isinstance(records, dict):
+            raise InputError(
+                f"{path}: is one JSON object; expected a Label Studio list of tasks or doccano JSON lines "
+                "(as 'triage labels export' writes them)"
+            )
     records = []
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path} line {number}: not valid JSON ({exc.msg}); fix or remove the line") from None
+        except RecursionError:
+            raise InputError(f"{path} line {number}: nested too deeply to read; fix or remove the line") from None
+        except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+            raise InputError(
+                f"{path} line {number}: not valid JSON ({getattr(exc, 'msg', exc)}); fix or remove the line"
+            ) from None
     return "doccano", records
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_NAME_BYTES = 200  # a file name is at most 255 bytes, and the temporary file adds to it
+_AS_EXPORTED = "as 'triage labels export' writes it"
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    for kind, name in ((str, "text"), (int, "a number"), (float, "a number"), (list, "a list"), (dict, "an object")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _expect(value, kind: type, where: str, name: str, expected: str):
+    """``value`` if it is of ``kind`` (a bool is no int here), else an InputError naming both."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InputError(f"{where}: {name} is {_json_kind(value)}; expected {expected} ({_AS_EXPORTED})")
+    return value
+
+
+def _label_studio_choices(record: dict, where: str) -> tuple[list, dict]:
+    """The chosen labels of a Label Studio task's last answer that was not cancelled, and its data."""
+    data = _expect(record.get("data"), dict, where, "'data'", "an object with 'article', 'index' and 'text'")
+    annotations = record.get("annotations")
+    annotations = [] if annotations is None else _expect(annotations, list, where, "'annotations'", "a list")
+    answers = []
+    for answer in annotations:
+        _expect(answer, dict, where, "an annotation", "an object with a 'result' list")
+        if not answer.get("was_cancelled"):
+            answers.append(answer)
+    choices: list = []
+    results = answers[-1].get("result") if answers else None
+    for result in [] if results is None else _expect(results, list, where, "an annotation's 'result'", "a list"):
+        _expect(result, dict, where, "a result", "an object with a 'value'")
+        value = result.get("value")
+        value = {} if value is None else _expect(value, dict, where, "a result's 'value'", "an object with 'choices'")
+        chosen = value.get("choices")
+        choices.extend([] if chosen is None else _expect(chosen, list, where, "'choices'", "a list of label names"))
+    return choices, data
 
 
 def _record_fields(record, fmt: str, where: str) -> tuple[str, int, str, str | None]:
     """(article, index, text, label or None) of one record."""
     if not isinstance(record, dict):
-        raise InputError(f"{where}: expected a JSON object per paragraph")
+        raise InputError(f"{where}: expected a JSON object per paragraph, not {_json_kind(record)}")
     if fmt == "labelstudio":
-        data = record.get("data") or {}
-        answers = [a for a in record.get("annotations") or [] if not a.get("was_cancelled")]
-        choices = []
-        for result in (answers[-1].get("result") or []) if answers else []:
-            choices.extend((result.get("value") or {}).get("choices") or [])
-        article, index, text = data.get("article"), data.get("index"), data.get("text")
+        choices, fields = _label_studio_choices(record, where)
     else:
-        labels = record.get("label", record.get("labels", []))
-        choices = [labels] if isinstance(labels, str) else list(labels or [])
-        article, index, text = record.get("article"), record.get("index"), record.get("text")
-    if not isinstance(article, str) or not article or not isinstance(index, int) or not isinstance(text, str):
-        raise InputError(
-            f"{where}: needs 'article', 'index' and 'text' (as 'triage labels export' writes them)"
-        )
+        labels = record.get("label", record.get("labels"))
+        if labels is None:
+            labels = []
+        elif isinstance(labels, str):
+            labels = [labels]
+        choices, fields = _expect(labels, list, where, "'label'", "a list of label names"), record
+    article, index, text = fields.get("article"), fields.get("index"), fields.get("text")
+    if not isinstance(article, str) or not article or not isinstance(index, int) or isinstance(index, bool) \
+            or not isinstance(text, str):
+        raise InputError(f"{where}: needs 'article', 'index' and 'text' ({_AS_EXPORTED})")
     if len(choices) > 1:
         raise InputError(f"{where}: has {len(choices)} labels {choices}; keep one per paragraph")
     label = choices[0] if choices else None
+    if label is not None and not isinstance(label, str):
+        raise InputError(f"{where}: a label is {_json_kind(label)}; expected a label name ({_AS_EXPORTED})")
     if label is not None and label not in LABELS:
         raise InputError(f"{where}: unknown label {label!r}; expected one of {', '.join(LABELS)}")
-    if "/" in article or "\\" in article or article.startswith("."):
-        raise InputError(f"{where}: article name {article!r} is not a plain file name")
+    if index < 0:
+        raise InputError(f"{where}: index {index} is negative; paragraphs count from 0")
+    if (
+        "/" in article or "\\" in article or article.startswith(".")
+        or any(ord(c) < 32 or ord(c) == 127 for c in article)
+        or _SURROGATE.search(article) or len(article.encode("utf-8")) > _MAX_NAME_BYTES
+    ):
+        raise InputError(
+            f"{where}: article name {article[:60]!r} is not a plain file name "
+            f"(no '/', control characters or leading '.', at most {_MAX_NAME_BYTES} bytes)"
+        )
+    if _SURROGATE.search(text):
+        raise InputError(f"{where}: 'text' has a lone surrogate (an unpaired \\ud800-\\udfff escape), not text")
     return article, index, text, label
 
 
@@ -281,6 +366,8 @@ def import_labels(path: Path, labels_dir: Path) -> ImportResult:
     per line. Every problem is found before anything is written.
     """
     fmt, records = _read_records(path)
+    if not records:
+        raise InputError(f"{path}: has no records; export the labels again")
     grouped: dict[str, dict[int, tuple[str, str | None]]] = defaultdict(dict)
     for number, record in enumerate(records, start=1):
         where = f"{path} record {number}"
@@ -326,9 +413,16 @@ def import_labels(path: Path, labels_dir: Path) -> ImportResult:
         result.changed += sum(1 for i in new if i in old and old[i] != new[i])
         result.removed += sum(1 for i in old if i not in new)
         plans.append((label_path, labels_dir / f"{name}.txt", new_text, paragraphs, new, old))
+    writes = []
     for label_path, text_path, new_text, paragraphs, new, old in plans:
         if new_text is not None and new:
-            atomic_write(text_path, lambda handle, t=new_text: handle.write(t))
+            writes.append((text_path, lambda handle, t=new_text: handle.write(t)))
         if new != old:
-            write_labels(label_path, paragraphs, new)
+            writes.append((label_path, label_writer(label_path, paragraphs, new)))
+    try:
+        atomic_write_all(writes)
+    except OSError as exc:
+        raise write_error(
+            labels_dir, exc, fix="make it writable or free space; nothing was imported, every label file is as it was"
+        ) from None
     return result

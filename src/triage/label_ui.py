@@ -13,10 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 
 from triage.config import LABELS
 from triage.labelling import Session
+from triage.text import escape_controls
+
+
+def escape(text: str) -> str:
+    """Text from an article, safe to print: no rich markup, no terminal control characters."""
+    return escape_markup(escape_controls(text))
 
 KEYS = {
     "1": "attack",

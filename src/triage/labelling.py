@@ -16,10 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from triage._atomic import atomic_write
+from triage._atomic import atomic_write_all, write_error
 from triage.config import LABELS
 from triage.errors import InputError, LabelError
-from triage.labels import check_label_file, find_article, write_labels
+from triage.labels import check_label_file, find_article, label_writer
 from triage.text import Paragraph, read_text, split_paragraphs
 
 LOCK_NAME = ".triage-label.lock"
@@ -38,11 +38,26 @@ class Article:
     labels: dict[int, str] = field(default_factory=dict)
 
     def save(self) -> None:
-        """Write the article's text (first time only) and its labels, each atomically."""
+        """Write the article's text (first time only) and its labels, both or neither.
+
+        Raises
+        ------
+        OutputError
+            The labels folder cannot be written (read-only, full); its files
+            are left as they were, so only the answer being saved is lost.
+        """
+        writes = []
         if not self.text_path.exists():
-            atomic_write(self.text_path, lambda handle: handle.write(self.text))
+            writes.append((self.text_path, lambda handle: handle.write(self.text)))
         if self.labels or self.label_path.exists():
-            write_labels(self.label_path, self.paragraphs, self.labels)
+            writes.append((self.label_path, label_writer(self.label_path, self.paragraphs, self.labels)))
+        try:
+            atomic_write_all(writes)
+        except OSError as exc:
+            raise write_error(
+                self.label_path, exc,
+                fix="make the labels folder writable or free space; this answer is not saved, the earlier ones are",
+            ) from None
 
 
 def open_article(path: Path, labels_dir: Path) -> Article:
@@ -119,8 +134,13 @@ class LabelsLock:
     def __enter__(self) -> LabelsLock:
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise write_error(
+                self.path.parent, exc, fix="make it writable or give another --labels folder; nothing was labelled"
+            ) from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -131,10 +151,11 @@ class LabelsLock:
                 f"{self.path.parent}: another 'triage label' (pid {holder}) is labelling here; "
                 "finish or quit it first, or use another --labels folder"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), str(os.getpid()).encode(), 0)
+        except OSError:  # a full disk: the lock holds all the same, only the pid is not shown
+            pass
         self.handle = handle
         return self
 
@@ -265,7 +286,12 @@ class Session:
             del article.labels[index]
         else:
             article.labels[index] = previous
-        article.save()
+        try:
+            article.save()
+        except BaseException:
+            article.labels[index] = label
+            self.history.append((a, index, previous))
+            raise
         self.answered[label] -= 1
         if self.current is not None:
             self.pending.insert(0, self.current)

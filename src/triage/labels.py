@@ -16,7 +16,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from triage._atomic import atomic_write
+from triage._atomic import atomic_write, write_error
 from triage.config import LABELS
 from triage.errors import InputError, LabelError
 from triage.text import Paragraph, normalise_space, read_text, split_paragraphs
@@ -160,9 +160,14 @@ def load_labels(labels_dir: str | Path) -> list[LabelledArticle]:
     return articles
 
 
-def write_labels(label_path: str | Path, paragraphs: list[Paragraph], labels: dict[int, str]) -> None:
-    """Write one article's labels atomically, rows in paragraph order."""
-    label_path = Path(label_path)
+def label_writer(label_path: str | Path, paragraphs: list[Paragraph], labels: dict[int, str]):
+    """A function that writes one article's label file to a handle, rows in paragraph order.
+
+    Raises
+    ------
+    LabelError
+        A label is not one of :data:`triage.config.LABELS`.
+    """
     unknown = sorted(set(labels.values()) - set(LABELS))
     if unknown:
         raise LabelError(f"{label_path}: unknown labels {unknown}; expected one of {', '.join(LABELS)}")
@@ -173,7 +178,26 @@ def write_labels(label_path: str | Path, paragraphs: list[Paragraph], labels: di
         for index in sorted(labels):
             writer.writerow([index, labels[index], paragraphs[index].text])
 
-    atomic_write(label_path, write)
+    return write
+
+
+def write_labels(label_path: str | Path, paragraphs: list[Paragraph], labels: dict[int, str]) -> None:
+    """Write one article's labels atomically, rows in paragraph order.
+
+    Raises
+    ------
+    LabelError
+        A label is unknown.
+    OutputError
+        The file cannot be written (a read-only or full labels folder); the
+        old file is left as it was.
+    """
+    label_path = Path(label_path)
+    write = label_writer(label_path, paragraphs, labels)
+    try:
+        atomic_write(label_path, write)
+    except OSError as exc:
+        raise write_error(label_path, exc, fix="make the labels folder writable or free space; the old file is kept") from None
 
 
 def labels_digest(articles: list[LabelledArticle]) -> str:

@@ -13,18 +13,20 @@ import csv
 import io
 import json
 import os
+import signal
 import sys
-import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from triage._atomic import _mode_for
+from triage._atomic import AtomicFile, write_error
 from triage.config import LABELS
 from triage.corpus import Record
-from triage.errors import InputError
-from triage.text import split_paragraphs
+from triage.errors import InputError, OutputError, WorkerError
+from triage.text import escape_controls, split_paragraphs
 
 OUTPUT_FORMATS = ("table", "jsonl", "csv", "text", "parquet")
 
@@ -127,9 +129,11 @@ def render(model, records: list[Record], options: Options):
 class Sink:
     """Where rendered chunks go: stdout or ``--output FILE``, in one format.
 
-    A file is written to a temporary name beside it and renamed into place by
-    :meth:`close`, which also runs when the run stops early (``--strict``), so
-    the output then holds every chunk rendered before the stop, once.
+    A file is written through :class:`~triage._atomic.AtomicFile`: to a
+    temporary file beside it, put in place by :meth:`finish`. A run that failed
+    leaves a file that existed before as it was; a new file then gets what was
+    rendered before the failure (as standard output does). On a terminal,
+    control characters from the input are written as escapes.
     """
 
     def __init__(self, options: Options, output: Path | None, many_sources: bool = False):
@@ -138,18 +142,35 @@ class Sink:
         self.many_sources = many_sources
         self.table_rows: list = []
         self.parquet = None
-        self.tmp: str | None = None
         self.started = False
+        self.file: AtomicFile | None = None
         if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-            os.close(fd)
-            os.chmod(self.tmp, _mode_for(output))
-            self.handle = None if options.fmt == "parquet" else open(self.tmp, "w", encoding="utf-8", newline="")
+            self.existed = os.path.lexists(output)
+            try:
+                self.file = AtomicFile(output, binary=options.fmt == "parquet")
+            except OSError as exc:
+                raise write_error(output, exc, fix="choose another --output") from None
+            self.handle = self.file.handle
+            self.escape = self.file.direct and _on_terminal(self.handle)  # -o /dev/tty
         else:
             if options.fmt == "parquet":
                 raise InputError("--format parquet: Parquet is binary; write it to a file with --output FILE")
+            self.existed = False
             self.handle = sys.stdout
+            self.escape = _on_terminal(sys.stdout)
+
+    def _failed_write(self, exc: OSError) -> OutputError:
+        if isinstance(exc, BrokenPipeError):
+            raise exc  # the reader of stdout or a pipe went away: the CLI ends quietly
+        if self.output is None:
+            return write_error("<stdout>", exc, fix="write to a file with --output instead")
+        return write_error(self.output, exc, fix=f"free space or choose another --output; {self.outcome()}")
+
+    def outcome(self) -> str:
+        """What became of the output file when the run failed."""
+        if self.file is not None and self.file.direct:
+            return f"what came before the failure went to {self.output}"
+        return f"{self.output} was left as it was" if self.existed else f"no {self.output} was written"
 
     def _header(self) -> None:
         if self.options.fmt == "csv":
@@ -157,17 +178,23 @@ class Sink:
             csv.writer(self.handle, lineterminator="\n").writerow(header)
 
     def write(self, rendered) -> None:
-        if not self.started:
-            self.started = True
-            self._header()
-        fmt = self.options.fmt
-        if fmt == "table":
-            self.table_rows.extend(rendered)
-        elif fmt == "parquet":
-            self._write_parquet(rendered)
-        elif rendered:
-            self.handle.write(rendered)
-            self.handle.flush()
+        try:
+            if not self.started:
+                self.started = True
+                self._header()
+            fmt = self.options.fmt
+            if fmt == "table":
+                self.table_rows.extend(rendered)
+            elif fmt == "parquet":
+                self._write_parquet(rendered)
+            elif rendered:
+                if self.escape:
+                    rendered = escape_controls(rendered, json=fmt == "jsonl")
+                self.handle.write(rendered)
+                self.handle.flush()
+        except OSError as exc:
+            self.abandon()
+            raise self._failed_write(exc) from None
 
     def _write_parquet(self, columns: dict) -> None:
         import pyarrow as pa
@@ -181,34 +208,60 @@ class Sink:
             fields += [(f"score_{label}", pa.float64()) for label in LABELS] + [("text", pa.string())]
             schema = pa.schema(fields)
         if self.parquet is None:
-            self.parquet = pq.ParquetWriter(self.tmp, schema)
+            self.parquet = pq.ParquetWriter(self.handle, schema)
         if columns and next(iter(columns.values())):
             self.parquet.write_table(pa.table(columns, schema=schema))
 
+    def finish(self, *, failed: bool = False) -> bool:
+        """Finish the output: the table is drawn, a file put in place.
+
+        Parameters
+        ----------
+        failed
+            The run failed: a file that existed before is left as it was.
+
+        Returns
+        -------
+        bool
+            False when an existing file was left as it was, else True.
+        """
+        if failed and self.file is not None and self.existed and not self.file.direct:
+            self.abandon()
+            return False
+        try:
+            if not self.started:
+                self.started = True
+                self._header()
+            if self.options.fmt == "parquet" and self.parquet is None:
+                self._write_parquet({})
+            if self.parquet is not None:
+                self.parquet.close()
+            if self.options.fmt == "table" and self.table_rows:
+                _draw_table(self.table_rows, self.many_sources)
+            if self.file is not None:
+                self.file.commit()
+            else:
+                self.handle.flush()
+        except OSError as exc:
+            self.abandon()
+            raise self._failed_write(exc) from None
+        return True
+
     def close(self) -> None:
-        """Finish the output (the table is drawn here; a file is renamed into place)."""
-        if not self.started:
-            self.started = True
-            self._header()
-        if self.options.fmt == "parquet" and self.parquet is None:
-            self._write_parquet({})
-        if self.parquet is not None:
-            self.parquet.close()
-        if self.options.fmt == "table" and self.table_rows:
-            _draw_table(self.table_rows, self.many_sources)
-        if self.output is not None:
-            if self.handle is not None:
-                self.handle.close()
-            os.replace(self.tmp, self.output)
-        else:
-            self.handle.flush()
+        """Finish a run that went well (see :meth:`finish`)."""
+        self.finish()
 
     def abandon(self) -> None:
-        """Remove the temporary file after a failure that wrote nothing worth keeping."""
-        if self.tmp and os.path.exists(self.tmp):
-            if self.handle is not None and self.handle is not sys.stdout:
-                self.handle.close()
-            os.unlink(self.tmp)
+        """Drop the output of a run that failed; an existing file stays as it was."""
+        if self.file is not None:
+            self.file.discard()
+
+
+def _on_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 LABEL_STYLES = {
@@ -238,9 +291,9 @@ def _draw_table(rows, many_sources: bool) -> None:
             str(p.index),
             Text(p.label, style=style),
             f"{p.score:.2f}",
-            Text(p.text, style="dim" if p.label == "boilerplate" else ""),
+            Text(escape_controls(p.text), style="dim" if p.label == "boilerplate" else ""),
         ]
-        table.add_row(*([Path(source).name] if many_sources else []), *cells)
+        table.add_row(*([escape_controls(Path(source).name)] if many_sources else []), *cells)
     Console().print(table)
 
 
@@ -259,9 +312,32 @@ def chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 # -- worker processes --------------------------------------------------------
 
 _WORKER: dict = {}
+MAX_JOBS_PER_CPU = 1
+"""More worker processes than CPUs only add memory: ``--jobs`` is capped at this many per CPU."""
 
 
-def _init_worker(model, options: Options) -> None:
+def max_jobs() -> int:
+    """The most worker processes worth starting here: one per CPU this process may use."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus * MAX_JOBS_PER_CPU)
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker once its parent is gone (killed: nothing else would tell it)."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(model, options: Options, parent: int) -> None:
+    # Ctrl-C reaches the whole process group: the main process handles it and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_watch_parent, args=(parent,), name="triage-parent-watch", daemon=True).start()
     _WORKER["model"] = model
     _WORKER["options"] = options
 
@@ -270,13 +346,34 @@ def _render_in_worker(records: list[Record]):
     return render(_WORKER["model"], records, _WORKER["options"])
 
 
+def _stop_workers(pool) -> None:
+    """Stop a pool's workers now: pending chunks are dropped and running ones killed."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, AttributeError):
+            pass
+
+
 def rendered_chunks(
     model, batches: Iterable[list[Record]], options: Options, *, jobs: int = 1
 ) -> Iterator[tuple[list[Record], object]]:
     """Render every chunk, in order; with ``jobs`` > 1 in that many processes.
 
     At most two chunks per process are in flight, so a long corpus is never
-    read ahead into memory.
+    read ahead into memory. A worker killed on the way (by a signal, or for
+    memory) is a :class:`~triage.errors.WorkerError`; the workers end with the
+    run, however it ends, and with the main process if it is killed.
+
+    Raises
+    ------
+    WorkerError
+        A worker process died.
     """
     if jobs <= 1:
         for batch in batches:
@@ -284,9 +381,14 @@ def rendered_chunks(
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(model, options)) as pool:
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=(model, options, os.getpid())
+    )
+    finished = False
+    try:
         pending: deque = deque()
         for batch in batches:
             pending.append((batch, pool.submit(_render_in_worker, batch)))
@@ -296,6 +398,17 @@ def rendered_chunks(
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
+        finished = True
+    except BrokenProcessPool:
+        raise WorkerError(
+            f"a worker process (of --jobs {jobs}) died before finishing its articles (killed, or out "
+            "of memory); run it again, with fewer --jobs if memory is short"
+        ) from None
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _stop_workers(pool)
 
 
 Warn = Callable[[str], None]
