@@ -772,7 +772,7 @@ def test_a_killed_worker_is_one_error_line(long_corpus, model_path, tmp_path):
                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _wait_for_output(out)
     _workers(process.pid)[0].kill()
-    _, stderr = process.communicate(timeout=30)
+    _, stderr = process.communicate(timeout=90)
     assert process.returncode == 1
     assert stderr.startswith("Error: a worker process (of --jobs 2) died before finishing its articles")
     assert stderr.endswith(f"; {out} was left as it was\n") and len(stderr.splitlines()) == 1

@@ -347,7 +347,16 @@ def _render_in_worker(records: list[Record]):
 
 
 def _stop_workers(pool) -> None:
-    """Stop a pool's workers now: pending chunks are dropped and running ones killed."""
+    """Stop a pool's workers now: pending chunks are dropped and running ones killed.
+
+    The pool's queue feeder thread may still be sending a chunk down a pipe the
+    dead workers closed; multiprocessing would print that failure as a traceback
+    after triage's one-line error, so it is silenced here (the run has failed
+    already and says so).
+    """
+    queue = getattr(pool, "_call_queue", None)
+    if queue is not None and hasattr(queue, "_on_queue_feeder_error"):
+        queue._on_queue_feeder_error = lambda error, item: None
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
     if terminate is not None:
