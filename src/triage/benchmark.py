@@ -120,11 +120,11 @@ def _pages(folder: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 def _baseline_labels(model: Model, texts: list[str]) -> dict[str, list[str]]:
-    counts = Counter(model.metadata.get("label_counts") or {})
-    majority = max(LABELS, key=lambda label: (counts[label], -LABELS.index(label)))
-    story = max(LABELS[:3], key=lambda label: (counts[label], -LABELS.index(label)))
-    from triage.evaluate import MIN_WORDS
+    """The majority and length-rule baselines, falling back on the model's training labels."""
+    from triage.evaluate import MIN_WORDS, _majority, _story_label
 
+    trained = list(Counter(model.metadata.get("label_counts") or {}).elements())
+    majority, story = _majority(trained), _story_label(trained)
     return {
         "majority": [majority] * len(texts),
         "length_rule": ["boilerplate" if len(t.split()) < MIN_WORDS else story for t in texts],
