@@ -231,3 +231,26 @@ def test_same_name_different_text_gets_its_own_label_file(tmp_path):
     assert other.name.startswith("report-") and other.label_path != session.articles[0].label_path
     # The same text again resumes the first article's labels.
     assert open_article(first, labels).labels == {0: "attack"}
+
+
+def test_ctrl_c_while_the_card_is_drawn_still_ends_with_the_answers_saved(tmp_path):
+    """The interrupt can land outside the key read (the terminal is not raw while drawing)."""
+    from rich.console import Console
+
+    from triage import label_ui
+
+    article = tmp_path / "one.txt"
+    article.write_text("alpha\nbravo\n", encoding="utf-8")
+    session = Session([open_article(article, tmp_path / "labels")], order="document")
+    session.suggest_with(_Scores({"alpha": 0.5, "bravo": 0.5}))
+
+    class Interrupting(Console):
+        def print(self, *args, **kwargs):
+            if session.articles[0].labels:  # drawing the second card
+                raise KeyboardInterrupt
+            super().print(*args, **kwargs)
+
+    keys = iter(["4"])
+    ended = label_ui.run(session, getchar=lambda: next(keys), console=Interrupting(file=open(os.devnull, "w")))
+    assert ended == "interrupted"
+    assert session.articles[0].labels == {0: "boilerplate"}

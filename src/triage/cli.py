@@ -562,13 +562,20 @@ def label(
             return train_model(labels_dir, evaluate=False)[0]
 
         retrainer = label_ui.Retrainer(refit) if retrain_every else None
-        ended = label_ui.run(
-            session,
-            getchar=label_ui.read_key,
-            console=console,
-            retrainer=retrainer,
-            retrain_every=retrain_every,
-        )
+        # A Ctrl-C between two key reads (the terminal is not raw then) arrives as
+        # SIGINT, not as a typed ^C: make it the same KeyboardInterrupt, which the
+        # session ends on with its summary.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            ended = label_ui.run(
+                session,
+                getchar=label_ui.read_key,
+                console=console,
+                retrainer=retrainer,
+                retrain_every=retrain_every,
+            )
+        finally:
+            signal.signal(signal.SIGINT, previous)
         typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
     if ended == "interrupted":
         raise typer.Exit(130)

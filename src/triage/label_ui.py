@@ -132,6 +132,13 @@ def run(
     Returns ``"done"``, ``"quit"`` or ``"interrupted"`` (Ctrl-C or end of input).
     Every answer is already on disk when this returns.
     """
+    try:
+        return _ask(session, getchar, console, retrainer, retrain_every)
+    except (KeyboardInterrupt, EOFError):
+        return "interrupted"
+
+
+def _ask(session, getchar, console, retrainer, retrain_every) -> str:
     note = ""
     since_retrain = 0
     while session.current is not None:
@@ -142,10 +149,7 @@ def run(
                 note = "suggestions updated from a model retrained on your answers"
         _show(console, session, sum(session.answered.values()) + 1, note)
         note = ""
-        try:
-            key = getchar()
-        except (KeyboardInterrupt, EOFError):
-            return "interrupted"
+        key = getchar()
         if key in ("q", "Q"):
             return "quit"
         if key in ("\r", "\n"):

@@ -346,17 +346,30 @@ def _render_in_worker(records: list[Record]):
     return render(_WORKER["model"], records, _WORKER["options"])
 
 
-def _stop_workers(pool) -> None:
-    """Stop a pool's workers now: pending chunks are dropped and running ones killed.
+def _quiet_feeder(pool) -> None:
+    """Keep a dead worker's broken pipe from printing a traceback after the one-line error.
 
-    The pool's queue feeder thread may still be sending a chunk down a pipe the
-    dead workers closed; multiprocessing would print that failure as a traceback
-    after triage's one-line error, so it is silenced here (the run has failed
-    already and says so).
+    When a worker dies, the pool's queue feeder thread may still be writing to
+    the pipe it closed; for anything but a chunk (which fails its own future)
+    multiprocessing prints that as a traceback. The feeder takes its error
+    handler when it starts, so it is replaced here, before the first chunk.
     """
+    from concurrent.futures.process import _CallItem
+
     queue = getattr(pool, "_call_queue", None)
-    if queue is not None and hasattr(queue, "_on_queue_feeder_error"):
-        queue._on_queue_feeder_error = lambda error, item: None
+    handler = getattr(queue, "_on_queue_feeder_error", None)
+    if handler is None:
+        return
+
+    def on_error(error, item):
+        if isinstance(item, _CallItem):
+            handler(error, item)
+
+    queue._on_queue_feeder_error = on_error
+
+
+def _stop_workers(pool) -> None:
+    """Stop a pool's workers now: pending chunks are dropped and running ones killed."""
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
     if terminate is not None:
@@ -396,6 +409,7 @@ def rendered_chunks(
     pool = ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_init_worker, initargs=(model, options, os.getpid())
     )
+    _quiet_feeder(pool)
     finished = False
     try:
         pending: deque = deque()
