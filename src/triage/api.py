@@ -80,7 +80,36 @@ def train(
         "cross_validation": evaluation.as_dict() if evaluation else None,
         "boilerplate_threshold": threshold,
     }
-    return Model(pipeline=pipeline, metadata=metadata), evaluation
+    model = Model(pipeline=pipeline, metadata=metadata)
+    _add_html_stage(model, labels_dir)
+    return model, evaluation
+
+
+def _pages_digest(pages_dir: Path) -> str | None:
+    """SHA-256 over the labelled pages' names and bytes (``None`` without a pages folder)."""
+    import hashlib
+
+    if not pages_dir.is_dir():
+        return None
+    sha = hashlib.sha256()
+    for path in sorted(pages_dir.rglob("*.html")):
+        sha.update(path.relative_to(pages_dir).as_posix().encode() + b"\0")
+        sha.update(hashlib.sha256(path.read_bytes()).digest())
+    return sha.hexdigest()
+
+
+def _add_html_stage(model: Model, labels_dir: Path) -> None:
+    """Fit the HTML stage on ``labels_dir/html/*.html`` (two pages or more) into the model's metadata."""
+    from triage.html import load_pages, train_stage
+
+    pages_dir = labels_dir / config.HTML_PAGES
+    pages = [page for _, page in load_pages(pages_dir)] if pages_dir.is_dir() else []
+    if len(pages) < 2:
+        return
+    fitted = train_stage(model, pages)
+    model.metadata["html_stage"] = fitted.stage.to_data()
+    model.metadata["html_cross_validation"] = fitted.figures
+    model.metadata["html_pages_sha256"] = _pages_digest(pages_dir)
 
 
 def load_model(
@@ -161,6 +190,7 @@ def _is_stale(model: Model, labels_dir: Path) -> bool:
         return False
     try:
         current = labels_digest(load_labels(labels_dir))
-    except TriageError:  # invalid labels: keep the working model rather than fail here
+        pages = _pages_digest(labels_dir / config.HTML_PAGES)
+    except (TriageError, OSError):  # invalid labels: keep the working model rather than fail here
         return False
-    return current != model.metadata.get("labels_sha256")
+    return current != model.metadata.get("labels_sha256") or pages != model.metadata.get("html_pages_sha256")

@@ -159,10 +159,9 @@ def evaluate_paragraphs(model: Model, path: str | Path) -> dict[str, Any]:
 
 
 def _html_pages(folder: Path, pages):
-    """The benchmark pages with their lines replaced by triage's paragraphs of the HTML."""
+    """The benchmark pages as triage reads their HTML: (page with one line per block, blocks)."""
     from triage.aeb import Page
-    from triage.corpus import html_to_text
-    from triage.text import split_paragraphs
+    from triage.html import read_page
 
     out = []
     for page in pages:
@@ -171,9 +170,48 @@ def _html_pages(folder: Path, pages):
             raw = gzip.decompress(path.read_bytes())
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise InputError(f"{path}: unreadable ({exc}); --html needs html/<id>.html.gz for every page") from None
-        lines = [p.text for p in split_paragraphs(html_to_text(raw, source=str(path)))]
-        out.append(Page(id=page.id, lines=lines, content=[False] * len(lines), body=page.body))
+        read = read_page(raw, source=str(path))
+        lines = [block.text for block in read.blocks]
+        out.append((Page(id=page.id, lines=lines, content=[False] * len(lines), body=page.body), read))
     return out
+
+
+def _raw_pages(folder: Path, pages):
+    for page in pages:
+        yield gzip.decompress((folder / "html" / f"{page.id}.html.gz").read_bytes())
+
+
+def _extractors(not_run: list[str]) -> dict[str, Any]:
+    """The main-content extractors installed here (the ``compare`` extra), by name.
+
+    Each takes a page's bytes and returns its main text; a missing one is named
+    in ``not_run`` instead.
+    """
+    found: dict[str, Any] = {}
+    try:
+        import trafilatura
+    except ImportError:
+        not_run.append("trafilatura (pip install 'triage[compare]')")
+    else:
+        def run_trafilatura(raw: bytes) -> str:
+            return trafilatura.extract(raw.decode("utf-8", "replace"), include_comments=False) or ""
+
+        found["trafilatura"] = run_trafilatura
+    try:
+        from readability import Document
+        import lxml.html
+    except ImportError:
+        not_run.append("readability-lxml (pip install 'triage[compare]')")
+    else:
+        def run_readability(raw: bytes) -> str:
+            try:
+                summary = Document(raw.decode("utf-8", "replace")).summary(html_partial=True)
+                return lxml.html.fromstring(summary).text_content() if summary.strip() else ""
+            except Exception:  # the extractor fails on some pages; that page gets nothing
+                return ""
+
+        found["readability"] = run_readability
+    return found
 
 
 def evaluate_body(
@@ -181,6 +219,7 @@ def evaluate_body(
     path: str | Path,
     *,
     with_justext: bool = True,
+    with_extractors: bool = True,
     threshold: float | None = None,
     html: bool = False,
     bootstrap: int = 1000,
@@ -197,10 +236,19 @@ def evaluate_body(
     started = time.perf_counter()
     folder = Path(path)
     pages = aeb.load_benchmark(folder)
-    threshold = model.drop_threshold if threshold is None else threshold
     if html:
-        pages = _html_pages(folder, pages)
-    boilerplate = [model_scores(model, page.lines) for page in pages]
+        threshold = model.html_drop_threshold if threshold is None else threshold
+        began = time.perf_counter()
+        read = _html_pages(folder, pages)
+        pages = [page for page, _ in read]
+        boilerplate = []
+        for _, blocks in read:
+            results = model.classify_page(blocks)
+            boilerplate.append([(r.scores["boilerplate"], r.label == "boilerplate") for r in results])
+        triage_seconds = time.perf_counter() - began
+    else:
+        threshold = model.drop_threshold if threshold is None else threshold
+        boilerplate = [model_scores(model, page.lines) for page in pages]
     filters: dict[str, list[list[bool]]] = {
         "triage": [[not (p >= threshold and top) for p, top in b] for b in boilerplate],
         "keep_all": [aeb.keep_all(page.lines) for page in pages],
@@ -222,6 +270,18 @@ def evaluate_body(
         if not html:
             figures["line"] = aeb.line_scores(pages, kept)
         out["filters"][name] = figures
+    if html:
+        out["html_stage"] = model.html_stage is not None
+        out["filters"]["triage"]["pages_per_second"] = round(len(pages) / max(triage_seconds, 1e-9), 1)
+        out["not_run"] = []
+        if with_extractors:
+            for name, extract in _extractors(out["not_run"]).items():
+                began = time.perf_counter()
+                texts = [extract(raw) for raw in _raw_pages(folder, pages)]
+                seconds = time.perf_counter() - began
+                as_lines = [aeb.Page(p.id, t.split("\n"), [], p.body) for p, t in zip(pages, texts)]
+                body = aeb.body_scores(as_lines, [[True] * len(x.lines) for x in as_lines], bootstrap=bootstrap)
+                out["filters"][name] = {"body": body, "pages_per_second": round(len(pages) / max(seconds, 1e-9), 1)}
     if not html:
         p = np.array([score for b in boilerplate for score, _ in b])
         gold_boilerplate = np.array([not c for page in pages for c in page.content])

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 LABELS: tuple[str, ...] = ("attack", "state_response", "social_context", "boilerplate")
+HTML_PAGES = "html"
+"""Sub-folder of a labels folder with the labelled HTML pages (``*.html`` with ``data-label``s)."""
 """The four paragraph types, in the order the guide lists them."""
 
 UNCERTAIN = "uncertain"

@@ -18,6 +18,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 from typing import BinaryIO
 
@@ -54,6 +55,8 @@ class Record:
 
     id: str
     text: str
+    page: Any = None
+    """For an HTML page, its blocks and markup (:class:`triage.html.Page`); ``text`` is the blocks' text."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,10 @@ def read_records(
     elif fmt == "html":
         raw = read_limited(_stdin(), source="<stdin>", sniff=False) if path == "-" else read_bytes(path, sniff=False)
         source = "<stdin>" if path == "-" else path
-        yield Record(path, check_text(html_to_text(raw, source=source), source=source))
+        from triage.html import read_page
+
+        page = read_page(raw, source=source)
+        yield Record(path, check_text("\n".join(b.text for b in page.blocks), source=source), page=page)
     elif fmt == "jsonl":
         yield from _required_fields(_jsonl(path, text_field, id_field or "id"), path, text_field, id_field)
     elif fmt == "csv":
@@ -357,13 +363,6 @@ def _one_line(exc: BaseException) -> str:
 
 # -- HTML ------------------------------------------------------------------
 
-_BLOCKS = frozenset(
-    """address article aside blockquote body caption dd details div dl dt fieldset figcaption
-    figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table
-    tbody td tfoot th thead title tr ul br option legend label button""".split()
-)
-_DROPPED = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
-_SPACE = re.compile(r"\s+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -412,71 +411,16 @@ def _decode_html(raw: bytes, source: str) -> str:
 def html_to_text(raw: bytes | str, *, source: str = "<html>") -> str:
     """The text of an HTML page, one line per block element (scripts and styles dropped).
 
-    The page's ``<title>`` comes first, as scrapers keep it. Text of inline
-    elements joins the block around it; each block's whitespace is folded.
+    The page's ``<title>`` comes first, as scrapers keep it; then the blocks of
+    :func:`triage.html.read_page` (a table row is one line, its cells joined).
+
+    Raises
+    ------
+    InputError
+        The bytes are binary or not readable as HTML.
     """
-    try:
-        import lxml.html
-        from lxml import etree
-    except ImportError:
-        raise InputError(f"{source}: reading HTML needs lxml; pip install 'triage[html]'") from None
-    if isinstance(raw, bytes):
-        if b"\x00" in raw[:8192]:
-            raise InputError(f"{source}: looks binary (NUL bytes), not an HTML page")
-        raw = _decode_html(raw, source)
-    raw = _XML_DECLARATION.sub("", raw, count=1)
-    if not raw.strip():
-        return ""
-    # huge_tree lifts libxml2's limits (256 levels of nesting, 10 MB of text in one
-    # node or attribute) that otherwise cut a page short without an error.
-    parser = lxml.html.HTMLParser(huge_tree=True)
-    try:
-        root = lxml.html.document_fromstring(raw, parser=parser)
-    except (etree.ParserError, ValueError) as exc:
-        raise InputError(f"{source}: not readable HTML ({exc})") from None
-    for entry in parser.error_log:
-        if entry.level >= etree.ErrorLevels.FATAL:
-            fix = "nest its elements less deeply" if "depth" in entry.message else "check the page"
-            raise InputError(
-                f"{source}: the page cannot be read whole ({entry.message.strip()}, line {entry.line}); {fix}"
-            )
-    lines: list[str] = []
-    title = root.find(".//title")
-    if title is not None and (title.text or "").strip():
-        lines.append(_SPACE.sub(" ", title.text).strip())
-    for element in list(root.iter(*_DROPPED)):
-        if element.getparent() is not None:
-            element.drop_tree()
-    buffer: list[str] = []
+    from triage.html import read_page
 
-    def flush() -> None:
-        text = _SPACE.sub(" ", "".join(buffer)).strip()
-        buffer.clear()
-        if text:
-            lines.append(text)
-
-    # Depth-first over an explicit stack: a page may nest deeper than Python recurses.
-    body = root.find("body")
-    todo: list[tuple[str, object]] = [("open", body if body is not None else root)]
-    while todo:
-        action, item = todo.pop()
-        if action == "tail":
-            buffer.append(item)
-            continue
-        if action == "close":
-            flush()
-            continue
-        if not isinstance(item.tag, str):  # comments, processing instructions
-            continue
-        block = item.tag.lower() in _BLOCKS
-        if block:
-            flush()
-            todo.append(("close", None))
-        if item.text:
-            buffer.append(item.text)
-        for child in reversed(item):
-            if child.tail:
-                todo.append(("tail", child.tail))
-            todo.append(("open", child))
-    flush()
+    page = read_page(raw, source=source)
+    lines = ([page.title] if page.title else []) + [block.text for block in page.blocks]
     return "\n".join(lines) + ("\n" if lines else "")

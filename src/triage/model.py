@@ -441,6 +441,65 @@ class Model:
             + ["text"]
         )
 
+    @property
+    def html_stage(self):
+        """The stage that reads a page's markup (:class:`triage.html.HtmlStage`), or ``None``.
+
+        Trained by ``triage train`` from the labelled pages in ``labels/html/``;
+        without it an HTML page is classified from its text alone.
+        """
+        data = self.metadata.get("html_stage")
+        if data is None:
+            return None
+        cached = self.__dict__.get("_html_stage")
+        if cached is None or cached[0] is not data:
+            from triage.html import HtmlStage
+
+            cached = self.__dict__["_html_stage"] = (data, HtmlStage.from_data(data))
+        return cached[1]
+
+    @property
+    def html_drop_threshold(self) -> float:
+        """The stage's own drop threshold for page blocks (:attr:`drop_threshold` without a stage)."""
+        stage = self.html_stage
+        return stage.threshold if stage is not None else self.drop_threshold
+
+    def classify_page(
+        self, page, *, min_score: float | None = None
+    ) -> list[ClassifiedParagraph]:
+        """Label the blocks of an HTML page (:func:`triage.html.read_page`), one paragraph each.
+
+        The text model labels each block; with an :attr:`html_stage` the
+        boilerplate probability is the stage's (markup and text together) and
+        the story labels share the rest in the text model's proportions.
+        Offsets index into the blocks' texts joined with newlines.
+        """
+        from triage.html import structure_matrix
+
+        paragraphs, start = [], 0
+        for number, block in enumerate(page.blocks):
+            paragraphs.append(Paragraph(number, start, start + len(block.text), block.text))
+            start += len(block.text) + 1
+        stage = self.html_stage
+        if stage is None:
+            return self.classify_paragraphs(paragraphs, min_score=min_score)
+        results = self.classify_paragraphs(paragraphs)
+        if not results:
+            return results
+        p = stage.boilerplate(structure_matrix(page, [r.scores.get("boilerplate", 0.0) for r in results]))
+        out = []
+        for result, boilerplate in zip(results, p):
+            story = {k: v for k, v in result.scores.items() if k != "boilerplate"}
+            total = sum(story.values()) or 1.0
+            scores = {k: (float(boilerplate) if k == "boilerplate" else (1 - float(boilerplate)) * story[k] / total)
+                      for k in result.scores}
+            label = max(scores, key=scores.get)
+            score = scores[label]
+            if min_score is not None and score < min_score:
+                label = UNCERTAIN
+            out.append(ClassifiedParagraph(result.index, result.start, result.end, result.text, label, score, scores))
+        return out
+
     def classify(self, text: str, *, min_score: float | None = None) -> list[ClassifiedParagraph]:
         """Split one article's text into paragraphs and label each.
 

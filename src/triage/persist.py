@@ -559,6 +559,10 @@ def _load_pickled(path: Path, payload: Any, *, force: bool, unreadable: ModelErr
             raise unreadable from None
     if not hasattr(pipeline, "predict_proba"):
         raise unreadable
+    if isinstance(metadata, dict) and metadata.get("html_stage") is not None:
+        from triage.html import HtmlStage
+
+        HtmlStage.from_data(metadata["html_stage"], where=str(path))  # refused here, not mid-run
     return Model(pipeline=pipeline, metadata=metadata)
 
 
@@ -640,4 +644,8 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
         raise unreadable from None
     if not hasattr(pipeline, "predict_proba"):
         raise unreadable
+    if isinstance(metadata, dict) and metadata.get("html_stage") is not None:
+        from triage.html import HtmlStage
+
+        HtmlStage.from_data(metadata["html_stage"], where=str(path))  # refused here, not mid-run
     return Model(pipeline=pipeline, metadata=metadata)

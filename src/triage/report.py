@@ -41,6 +41,8 @@ _NAMES = {
     "majority": "majority class",
     "length_rule": "length rule (<10 words)",
     "justext": "jusText on the text",
+    "trafilatura": "trafilatura extract(html)",
+    "readability": "readability-lxml on the HTML",
 }
 
 
@@ -96,6 +98,8 @@ _FILTERS = {
     "keep_all": "keep everything",
     "min_10_words": ">= 10 words",
     "justext": "jusText on the text",
+    "trafilatura": "trafilatura extract(html)",
+    "readability": "readability-lxml on the HTML",
 }
 
 
@@ -109,7 +113,7 @@ def format_benchmark(result: dict[str, Any]) -> str:
         f"{'their HTML' if html else 'text'}, {result['lines']} {'paragraphs' if html else 'lines'} "
         f"(drop threshold {result['threshold']:.3f})",
         "",
-        f"{'':{width}}  body F1  (+/- sd)  body P  body R" + ("" if html else "  line P  line R  line F1"),
+        f"{'':{width}}  body F1  (+/- sd)  body P  body R" + ("  pages/s" if html else "  line P  line R  line F1"),
     ]
     for key, fig in filters.items():
         body = fig["body"]
@@ -120,8 +124,15 @@ def format_benchmark(result: dict[str, Any]) -> str:
         if not html:
             line = fig["line"]
             row += f"  {line['precision']:6.3f}  {line['recall']:6.3f}  {line['f1']:7.3f}"
+        elif "pages_per_second" in fig:
+            row += f"  {fig['pages_per_second']:7.1f}"
         lines.append(row)
     lines.append("")
+    if html:
+        stage = "markup and text (the HTML stage)" if result.get("html_stage") else "text alone (the model has no HTML stage)"
+        lines.append(f"triage decided from {stage}.")
+        for missing in result.get("not_run", []):
+            lines.append(f"not run: {missing}")
     if "calibration" in result:
         c = result["calibration"]
         lines.append(

@@ -45,11 +45,14 @@ class Options:
     """One record per article (``id``, cleaned ``text``, ``dropped``) instead of one per paragraph."""
 
 
-def _kept(model, paragraph, options: Options) -> bool:
+def _kept(model, paragraph, options: Options, *, page: bool = False) -> bool:
     if options.keep is not None and paragraph.label not in options.keep:
         return False
     if options.drop is not None:
-        if "boilerplate" in options.drop and model.drops(paragraph, options.drop_threshold):
+        threshold = options.drop_threshold
+        if threshold is None and page:
+            threshold = model.html_drop_threshold
+        if "boilerplate" in options.drop and model.drops(paragraph, threshold):
             return False
         if paragraph.label in options.drop - {"boilerplate"}:
             return False
@@ -60,18 +63,30 @@ def _paragraph_columns(labels: list[str]) -> list[str]:
     return ["source", "index", "start", "end", "label", "score"] + [f"score_{lab}" for lab in labels] + ["text"]
 
 
+def _classified(model, records: list[Record], min_score: float | None):
+    """Each record's classified paragraphs: one prediction for the texts, one per HTML page."""
+    texts = [i for i, r in enumerate(records) if r.page is None]
+    results: list = [None] * len(records)
+    for i, paragraphs in zip(texts, model.classify_batch([split_paragraphs(records[i].text) for i in texts], min_score=min_score)):
+        results[i] = paragraphs
+    for i, record in enumerate(records):
+        if record.page is not None:
+            results[i] = model.classify_page(record.page, min_score=min_score)
+    return results
+
+
 def render(model, records: list[Record], options: Options):
     """Classify one chunk of articles and render it for :class:`Sink`.
 
     Returns a string for text formats, a dict of columns for Parquet, and a
     list of (source, paragraph) for the table.
     """
-    results = model.classify_batch([split_paragraphs(r.text) for r in records], min_score=options.min_score)
+    results = _classified(model, records, options.min_score)
     labels = list(LABELS)
     if options.clean:
         rows = []
         for record, paragraphs in zip(records, results):
-            kept = [p for p in paragraphs if _kept(model, p, options)]
+            kept = [p for p in paragraphs if _kept(model, p, options, page=record.page is not None)]
             rows.append({"id": record.id, "text": "\n".join(p.text for p in kept), "dropped": len(paragraphs) - len(kept)})
         if options.fmt == "parquet":
             return {key: [row[key] for row in rows] for key in ("id", "text", "dropped")}
@@ -80,7 +95,12 @@ def render(model, records: list[Record], options: Options):
             csv.writer(out, lineterminator="\n").writerows([r["id"], r["text"], r["dropped"]] for r in rows)
             return out.getvalue()
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    pairs = [(r.id, p) for r, paragraphs in zip(records, results) for p in paragraphs if _kept(model, p, options)]
+    pairs = [
+        (r.id, p)
+        for r, paragraphs in zip(records, results)
+        for p in paragraphs
+        if _kept(model, p, options, page=r.page is not None)
+    ]
     if options.fmt == "table":
         return pairs
     if options.fmt == "text":

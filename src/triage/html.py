@@ -1,0 +1,696 @@
+"""Reading HTML pages as blocks that keep what the markup says about them.
+
+:func:`read_page` parses a page once (lxml) and returns its text blocks in
+reading order, one per block element (a table row is one block, its cells
+joined), each with the structure around it: its tag and its ancestors' tags,
+the class and id names of its ancestors sorted into a few groups (content,
+comments, sharing, related stories, ...), its link density, where it sits
+against the page's main text, and whether the page's JSON-LD ``articleBody``
+holds it. :func:`structure_matrix` turns those into the numeric features of the
+HTML stage (:class:`HtmlStage`), a logistic regression that decides content or
+boilerplate from them and from the text model's own boilerplate score.
+
+Labelled pages for training are HTML files whose block elements carry
+``data-label`` attributes (the innermost wins); the attribute is read for the
+label only, never as a feature (see :func:`read_labelled_page`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from triage.errors import InputError, ModelError
+
+# Elements whose text is never shown.
+DROPPED = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
+# Elements that start and end a block of text. Table cells are not blocks: a row is.
+BLOCKS = frozenset(
+    """address article aside blockquote body caption dd details div dl dt fieldset figcaption
+    figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table
+    tbody tfoot thead tr ul br option legend label button center""".split()
+)
+_CELLS = frozenset({"td", "th"})
+_SPACE = re.compile(r"\s+")
+_TOKENS = re.compile(r"[a-z]+|[0-9]+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_SENTENCE_END = re.compile(r"[.!?。！？…\"'”»)]\s*$")
+
+# Class and id names, by what they usually mark. A name's tokens (split at
+# punctuation, digits and camelCase) are matched against these stems.
+NAME_GROUPS: dict[str, tuple[str, ...]] = {
+    "content": ("content", "article", "body", "entry", "post", "story", "text", "main", "prose",
+                "richtext", "rte", "copy", "single", "detail", "page", "blog", "news", "item"),
+    "comment": ("comment", "disqus", "respond", "reply", "replies", "discussion", "thread", "review"),
+    "share": ("share", "social", "sharing", "follow", "facebook", "twitter", "whatsapp", "print", "email"),
+    "related": ("related", "recommend", "more", "also", "popular", "trending", "most", "next", "teaser",
+                "card", "promo", "outbrain", "taboola", "latest", "feed", "list", "grid", "tile", "headlines"),
+    "ad": ("ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "banner", "dfp", "gpt", "adslot"),
+    "nav": ("nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "toolbar", "skip",
+            "pagination", "pager", "tabs", "dropdown"),
+    "footer": ("footer", "foot", "copyright", "legal", "colophon", "bottom"),
+    "header": ("header", "head", "masthead", "topbar", "logo", "brand", "top"),
+    "sidebar": ("sidebar", "widget", "rail", "aside", "side", "secondary", "sidebox"),
+    "consent": ("cookie", "cookies", "consent", "gdpr", "privacy", "cmp", "notice", "modal", "popup",
+                "overlay", "dialog"),
+    "subscribe": ("newsletter", "subscribe", "subscription", "signup", "paywall", "register", "login",
+                  "signin", "account", "membership", "cta"),
+    "meta": ("byline", "author", "date", "time", "meta", "dateline", "timestamp", "tags", "tag",
+             "category", "categories", "credit", "published", "updated", "info", "bio"),
+    "media": ("caption", "figure", "photo", "image", "img", "gallery", "media", "video", "player",
+              "thumbnail", "thumb", "slideshow"),
+    "heading": ("title", "headline", "heading", "hed", "dek", "standfirst", "lede", "lead", "summary",
+                "intro", "subtitle", "kicker"),
+}
+_STEMS = {stem: group for group, stems in NAME_GROUPS.items() for stem in stems}
+GROUPS = tuple(NAME_GROUPS)
+
+OWN_TAGS = ("p", "heading", "minor_heading", "li", "div", "tr", "quote", "caption", "dl", "control", "other")
+_OWN_TAG = {
+    "p": "p", "h1": "heading", "h2": "heading", "h3": "heading", "h4": "minor_heading",
+    "h5": "minor_heading", "h6": "minor_heading", "li": "li", "div": "div", "section": "div",
+    "article": "div", "main": "div", "body": "div", "center": "div", "tr": "tr", "table": "tr",
+    "tbody": "tr", "thead": "tr", "tfoot": "tr", "blockquote": "quote", "pre": "quote",
+    "figcaption": "caption", "caption": "caption", "figure": "caption", "dd": "dl", "dt": "dl",
+    "dl": "dl", "option": "control", "label": "control", "button": "control", "legend": "control",
+    "form": "control", "fieldset": "control",
+}
+ANCESTOR_TAGS = ("nav", "header", "footer", "aside", "form", "figure", "list", "table", "article",
+                 "main", "blockquote", "a", "button")
+_ANCESTOR_TAG = {"ul": "list", "ol": "list", "li": "list", "menu": "list", "select": "form",
+                 "figcaption": "figure", "td": "table", "th": "table", "tr": "table"}
+
+
+@dataclass
+class Block:
+    """One text block of a page, with its structure (see :func:`read_page`)."""
+
+    text: str
+    tag: str
+    ancestors: frozenset[str]
+    near_names: frozenset[str]
+    names: frozenset[str]
+    link_chars: int
+    depth: int
+    element: Any = field(repr=False, default=None)
+    label: str | None = None
+
+
+@dataclass
+class Page:
+    """A page's blocks and what its markup says as a whole."""
+
+    blocks: list[Block]
+    title: str = ""
+    headline: str = ""
+    ld_body: str = ""
+    n_articles: int = 0
+    layout: np.ndarray | None = field(default=None, repr=False)
+    """The features that do not depend on the text model, one row per block (see :func:`structure_matrix`)."""
+    containers: np.ndarray | None = field(default=None, repr=False)
+    """For each block, the number of the container it sits in (blocks of one list share one)."""
+
+
+def _name_groups(element) -> frozenset[str]:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    if not names.strip():
+        return frozenset()
+    names = re.sub(r"([a-z])([A-Z])", r"\1 \2", names).lower()
+    return frozenset(_STEMS[t] for t in _TOKENS.findall(names) if t in _STEMS)
+
+
+def _parse(raw: bytes | str, source: str):
+    from lxml import etree
+    import lxml.html
+
+    from triage.corpus import _decode_html, _XML_DECLARATION
+
+    if isinstance(raw, bytes):
+        if b"\x00" in raw[:8192]:
+            raise InputError(f"{source}: looks binary (NUL bytes), not an HTML page")
+        raw = _decode_html(raw, source)
+    raw = _XML_DECLARATION.sub("", raw, count=1).replace("\ufeff", "")
+    if not raw.strip():
+        return None
+    parser = lxml.html.HTMLParser(huge_tree=True)
+    try:
+        root = lxml.html.document_fromstring(raw, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(f"{source}: not readable HTML ({exc})") from None
+    for entry in parser.error_log:
+        if entry.level >= etree.ErrorLevels.FATAL:
+            fix = "nest its elements less deeply" if "depth" in entry.message else "check the page"
+            raise InputError(
+                f"{source}: the page cannot be read whole ({entry.message.strip()}, line {entry.line}); {fix}"
+            )
+    return root
+
+
+def _ld_fields(root) -> tuple[str, str]:
+    """The longest ``articleBody`` and the first ``headline`` in the page's JSON-LD."""
+    bodies: list[str] = []
+    headlines: list[str] = []
+
+    def walk(value, depth=0):
+        if depth > 20:
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "articleBody" and isinstance(item, str):
+                    bodies.append(item)
+                elif key == "headline" and isinstance(item, str):
+                    headlines.append(item)
+                else:
+                    walk(item, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, depth + 1)
+
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() == "application/ld+json" and script.text:
+            try:
+                walk(json.loads(script.text))
+            except (ValueError, RecursionError):
+                continue
+    return (max(bodies, key=len) if bodies else ""), (headlines[0] if headlines else "")
+
+
+def _meta(root, name: str) -> str:
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() == name:
+            return (meta.get("content") or "").strip()
+    return ""
+
+
+def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = False) -> Page:
+    """The text blocks of a page in reading order, each with its structural context.
+
+    Scripts, styles and the ``<head>`` are not text; the page's title, Open
+    Graph title and JSON-LD ``articleBody`` and ``headline`` are kept as page
+    hints. With ``keep_labels`` each block's ``label`` is the ``data-label`` of
+    its innermost labelled element (or ancestor).
+
+    Raises
+    ------
+    InputError
+        The bytes are binary or not readable as HTML.
+    """
+    root = _parse(raw, source)
+    if root is None:
+        return Page([])
+    title_element = root.find(".//title")
+    title = _SPACE.sub(" ", title_element.text_content()).strip() if title_element is not None else ""
+    ld_body, ld_headline = _ld_fields(root)
+    headline = _meta(root, "og:title") or ld_headline
+    for element in list(root.iter(*DROPPED)):
+        if element.getparent() is not None:
+            element.drop_tree()
+    body = root.find("body")
+    top = body if body is not None else root
+    n_articles = sum(1 for _ in top.iter("article"))
+
+    groups: dict[Any, frozenset[str]] = {}
+
+    def own_groups(element) -> frozenset[str]:
+        found = groups.get(element)
+        if found is None:
+            found = groups[element] = _name_groups(element)
+        return found
+
+    blocks: list[Block] = []
+    buffer: list[str] = []
+    link_chars = [0]
+    # open block elements and the depth of the current element
+    owners: list[Any] = [top]
+
+    def flush() -> None:
+        text = _SPACE.sub(" ", "".join(buffer)).strip()
+        links = link_chars[0]
+        buffer.clear()
+        link_chars[0] = 0
+        if not text or not owners:
+            return
+        owner = owners[-1]
+        ancestors: set[str] = set()
+        names: set[str] = set(own_groups(owner))
+        near: set[str] = set(names)
+        depth = 0
+        for n, element in enumerate(owner.iterancestors()):
+            depth += 1
+            tag = element.tag if isinstance(element.tag, str) else ""
+            mapped = _ANCESTOR_TAG.get(tag, tag)
+            if mapped in ANCESTOR_TAGS:
+                ancestors.add(mapped)
+            found = own_groups(element)
+            names |= found
+            if n < 2:
+                near |= found
+        label = None
+        if keep_labels:
+            label = owner.get("data-label")
+            if label is None:
+                for element in owner.iterancestors():
+                    label = element.get("data-label")
+                    if label is not None:
+                        break
+        blocks.append(
+            Block(
+                text=text,
+                tag=_OWN_TAG.get(owner.tag, "other"),
+                ancestors=frozenset(ancestors),
+                near_names=frozenset(near),
+                names=frozenset(names),
+                link_chars=min(links, len(text)),
+                depth=depth,
+                element=owner,
+                label=label,
+            )
+        )
+
+    # Depth-first over an explicit stack: a page may nest deeper than Python recurses.
+    todo: list[tuple[str, Any]] = [("open", top)]
+    links_open = 0
+    while todo:
+        action, item = todo.pop()
+        if action == "tail":
+            buffer.append(item)
+            if links_open:
+                link_chars[0] += len(item.strip())
+            continue
+        if action == "close":
+            flush()
+            owners.pop()
+            continue
+        if action == "close_link":
+            links_open -= 1
+            continue
+        if not isinstance(item.tag, str):  # comments, processing instructions
+            continue
+        tag = item.tag.lower()
+        if tag in BLOCKS:
+            flush()
+            owners.append(item)
+            todo.append(("close", None))
+        elif tag in _CELLS:
+            buffer.append(" ")
+        if tag == "a":
+            links_open += 1
+            todo.append(("close_link", None))
+        if item.text:
+            buffer.append(item.text)
+            if links_open:
+                link_chars[0] += len(item.text.strip())
+        for child in reversed(item):
+            if child.tail:
+                todo.append(("tail", child.tail))
+            todo.append(("open", child))
+    flush()
+    page = Page(blocks, title=title, headline=headline, ld_body=ld_body, n_articles=n_articles)
+    _lay_out(page)
+    return page
+
+
+def read_labelled_page(path: Path) -> Page:
+    """A training page: its blocks, each with the ``data-label`` it sits under.
+
+    Raises
+    ------
+    LabelError
+        A block has no label, or a label that is not one of the four.
+    """
+    from triage.config import LABELS
+    from triage.errors import LabelError
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LabelError(f"{path}: cannot be read ({exc.strerror})") from None
+    page = read_page(raw, source=str(path), keep_labels=True)
+    for number, block in enumerate(page.blocks):
+        if block.label not in LABELS:
+            problem = "no data-label" if block.label is None else f"data-label {block.label!r}"
+            raise LabelError(
+                f"{path}: block {number} ({block.text[:40]!r}) has {problem}; give it (or an "
+                f"element around it) data-label set to one of {', '.join(LABELS)}"
+            )
+    return page
+
+
+def load_pages(folder: Path) -> list[tuple[Path, Page]]:
+    """Every labelled page (``*.html``) under ``folder``, sorted by path."""
+    return [(path, read_labelled_page(path)) for path in sorted(Path(folder).rglob("*.html"))]
+
+
+# Features.
+
+
+def _units(text: str) -> float:
+    """Length in words, counting two CJK characters as a word (those scripts use no spaces)."""
+    return max(len(text.split()), len(_CJK.findall(text)) / 2.0)
+
+
+def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    if len(words) < n:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _fold(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+STRUCTURE_FEATURES: tuple[str, ...] = (
+    tuple(f"tag={t}" for t in OWN_TAGS)
+    + tuple(f"in={t}" for t in ANCESTOR_TAGS)
+    + tuple(f"near={g}" for g in GROUPS)
+    + tuple(f"under={g}" for g in GROUPS)
+    + (
+        "link_density",
+        "all_link",
+        "log_units",
+        "short",
+        "sentence_end",
+        "depth",
+        "in_main_text",
+        "before_main_text",
+        "after_main_text",
+        "container_share",
+        "container_prose",
+        "container_blocks",
+        "page_has_ld_body",
+        "in_ld_body",
+        "outside_ld_body",
+        "is_headline",
+        "many_articles",
+        "text_logit",
+        "text_logit_in_main",
+        "container_text_logit",
+        "previous_text_logit",
+        "next_text_logit",
+    )
+)
+
+
+_TEXT_FEATURES = (
+    "text_logit", "text_logit_in_main", "container_text_logit", "previous_text_logit", "next_text_logit",
+)
+_INDEX = {name: i for i, name in enumerate(STRUCTURE_FEATURES)}
+_CONTAINED = ("p", "heading", "minor_heading", "li", "tr", "quote", "caption", "dl")
+
+
+def _lay_out(page: Page) -> None:
+    """Fill ``page.layout`` and ``page.containers`` from the parsed tree, then let the tree go.
+
+    After this the page holds only text, numbers and arrays (it can be sent to
+    another process); :func:`structure_matrix` adds the text model's part.
+    """
+    blocks = page.blocks
+    n = len(blocks)
+    X = np.zeros((n, len(STRUCTURE_FEATURES)), dtype=np.float64)
+    page.layout, page.containers = X, np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return
+    index = _INDEX
+    units = np.array([_units(b.text) for b in blocks])
+    density = np.array([b.link_chars / max(len(b.text), 1) for b in blocks])
+    prose = (units >= 10) & (density < 0.35)
+    chars = np.array([len(b.text) for b in blocks], dtype=np.float64)
+    total = max(chars.sum(), 1.0)
+    # Text and prose per element, summed up the tree (each block counts for its ancestors).
+    subtree: dict[Any, list[float]] = {}
+    containers = []
+    for i, block in enumerate(blocks):
+        parent = block.element.getparent()
+        container = parent if parent is not None and block.tag in _CONTAINED else block.element
+        containers.append(container)
+        element = block.element
+        while element is not None:
+            entry = subtree.setdefault(element, [0.0, 0.0, 0])
+            entry[0] += chars[i]
+            entry[1] += chars[i] if prose[i] else 0.0
+            entry[2] += 1
+            element = element.getparent()
+    # The main text: the element whose own children's prose is largest (a readability-style
+    # score: a block's prose counts fully for its container and half for the one above it).
+    score: dict[Any, float] = {}
+    for i in np.flatnonzero(prose):
+        c = containers[i]
+        score[c] = score.get(c, 0.0) + chars[i]
+        above = c.getparent()
+        if above is not None:
+            score[above] = score.get(above, 0.0) + chars[i] / 2
+    main = max(score, key=score.get) if score else None
+    inside = np.zeros(n, dtype=bool)
+    if main is not None:
+        for i, block in enumerate(blocks):
+            element = block.element
+            while element is not None:
+                if element is main:
+                    inside[i] = True
+                    break
+                element = element.getparent()
+    positions = np.flatnonzero(inside)
+    first, last = (positions[0], positions[-1]) if len(positions) else (n, -1)
+    ld = page.ld_body
+    ld_shingles = _shingles(ld) if ld else set()
+    ld_folded = _fold(ld) if ld else ""
+    headline = _fold(page.headline) if page.headline else ""
+    numbers: dict[Any, int] = {}
+    for i, block in enumerate(blocks):
+        row = X[i]
+        row[index[f"tag={block.tag}"]] = 1.0
+        for tag in block.ancestors:
+            row[index[f"in={tag}"]] = 1.0
+        for group in block.near_names:
+            row[index[f"near={group}"]] = 1.0
+        for group in block.names:
+            row[index[f"under={group}"]] = 1.0
+        row[index["link_density"]] = density[i]
+        row[index["all_link"]] = float(density[i] >= 0.9)
+        row[index["log_units"]] = math.log1p(units[i])
+        row[index["short"]] = float(units[i] < 4)
+        row[index["sentence_end"]] = float(bool(_SENTENCE_END.search(block.text)))
+        row[index["depth"]] = min(block.depth, 40) / 40
+        row[index["in_main_text"]] = float(inside[i])
+        row[index["before_main_text"]] = float(i < first)
+        row[index["after_main_text"]] = float(i > last)
+        c = containers[i]
+        entry = subtree[c]
+        row[index["container_share"]] = entry[0] / total
+        row[index["container_prose"]] = entry[1] / max(entry[0], 1.0)
+        row[index["container_blocks"]] = math.log1p(entry[2])
+        if ld:
+            row[index["page_has_ld_body"]] = 1.0
+            own = _shingles(block.text)
+            if own and len(next(iter(own))) == 3:
+                found = len(own & ld_shingles) / len(own)
+            else:
+                folded = _fold(block.text)
+                found = float(bool(folded) and folded in ld_folded)
+            row[index["in_ld_body"]] = found
+            row[index["outside_ld_body"]] = 1.0 - found
+        row[index["is_headline"]] = float(bool(headline) and _fold(block.text) == headline)
+        row[index["many_articles"]] = float(page.n_articles >= 3)
+        page.containers[i] = numbers.setdefault(c, len(numbers))
+    for block in blocks:
+        block.element = None
+
+
+def structure_matrix(page: Page, text_boilerplate: Sequence[float]) -> np.ndarray:
+    """The HTML stage's features of every block: the page's layout and the text model's score.
+
+    ``text_boilerplate`` is the text model's boilerplate probability of each block.
+    """
+    X = page.layout.copy()
+    n = len(X)
+    if n == 0:
+        return X
+    logits = np.log(np.clip(np.asarray(text_boilerplate, dtype=np.float64), 1e-4, 1 - 1e-4))
+    logits -= np.log1p(-np.clip(np.asarray(text_boilerplate, dtype=np.float64), 1e-4, 1 - 1e-4))
+    containers = page.containers
+    sums = np.bincount(containers, weights=logits)
+    counts = np.bincount(containers)
+    X[:, _INDEX["text_logit"]] = logits
+    X[:, _INDEX["text_logit_in_main"]] = logits * X[:, _INDEX["in_main_text"]]
+    X[:, _INDEX["container_text_logit"]] = sums[containers] / counts[containers]
+    X[1:, _INDEX["previous_text_logit"]] = logits[:-1]
+    X[:-1, _INDEX["next_text_logit"]] = logits[1:]
+    return X
+
+
+@dataclass
+class HtmlStage:
+    """Content or boilerplate for each block of a page, from its structure and its text's score.
+
+    A logistic regression on :data:`STRUCTURE_FEATURES`, standardised; kept as
+    plain lists so that a model file stores it as data.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float = 0.5
+    features: tuple[str, ...] = STRUCTURE_FEATURES
+
+    def boilerplate(self, X: np.ndarray) -> np.ndarray:
+        """Boilerplate probability of each row of features."""
+        if len(X) == 0:
+            return np.zeros(0)
+        z = ((X - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": [float(v) for v in self.mean],
+            "scale": [float(v) for v in self.scale],
+            "coef": [float(v) for v in self.coef],
+            "intercept": float(self.intercept),
+            "threshold": float(self.threshold),
+        }
+
+    @classmethod
+    def from_data(cls, data: Any, *, where: str = "model") -> HtmlStage:
+        """Rebuild a stage from :meth:`to_data`'s output.
+
+        Raises
+        ------
+        ModelError
+            The data is malformed or was made for other features.
+        """
+        try:
+            features = tuple(data["features"])
+            arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "coef")]
+            intercept = float(data["intercept"])
+            threshold = float(data["threshold"])
+        except (KeyError, TypeError, ValueError):
+            raise ModelError(f"{where}: its HTML stage is malformed; run 'triage train' to rebuild it") from None
+        if features != STRUCTURE_FEATURES:
+            raise ModelError(
+                f"{where}: its HTML stage was fitted on other page features than this version computes; "
+                "run 'triage train' to rebuild it"
+            )
+        if any(a.shape != (len(features),) or not np.all(np.isfinite(a)) for a in arrays) or np.any(arrays[1] <= 0):
+            raise ModelError(f"{where}: its HTML stage is malformed; run 'triage train' to rebuild it")
+        return cls(arrays[0], arrays[1], arrays[2], intercept, threshold)
+
+
+def fit_stage(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None, C: float = 1.0) -> HtmlStage:
+    """Fit the HTML stage on block features ``X`` and ``y`` (True for boilerplate)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    regression = LogisticRegression(C=C, max_iter=2000)
+    regression.fit((X - mean) / scale, y, sample_weight=weights)
+    return HtmlStage(mean, scale, regression.coef_[0].copy(), float(regression.intercept_[0]))
+
+
+def text_scores(model, page: Page) -> list[float]:
+    """The text model's boilerplate probability of each block, the page read as one article."""
+    from triage.evaluate import model_scores
+
+    return [p for p, _ in model_scores(model, [b.text for b in page.blocks])]
+
+
+@dataclass
+class StageFit:
+    """An HTML stage and its page-grouped cross-validation on the labelled pages."""
+
+    stage: HtmlStage
+    out_of_fold: np.ndarray
+    is_boilerplate: np.ndarray
+    weights: np.ndarray
+    figures: dict[str, Any]
+
+
+def _block_weights(pages: Sequence[Page]) -> np.ndarray:
+    """Each block weighs the square root of its length: the body metric counts words."""
+    return np.array([math.sqrt(max(_units(b.text), 1.0)) for page in pages for b in page.blocks])
+
+
+def _recall_threshold(p: np.ndarray, boilerplate: np.ndarray, weights: np.ndarray, recall: float) -> float:
+    """The lowest probability to drop at that keeps ``recall`` of the content's weight (never below 0.5)."""
+    content = ~boilerplate
+    order = np.argsort(-p[content])
+    dropped = np.cumsum(weights[content][order]) / max(weights[content].sum(), 1e-9)
+    allowed = np.searchsorted(dropped, 1 - recall, side="right")
+    if allowed >= len(order):
+        return 0.5
+    return float(max(0.5, np.nextafter(p[content][order][allowed], 1.0)))
+
+
+def _weighted_figures(p: np.ndarray, boilerplate: np.ndarray, weights: np.ndarray, threshold: float) -> dict:
+    kept = p < threshold
+    content = ~boilerplate
+    tp = weights[kept & content].sum()
+    precision = tp / max(weights[kept].sum(), 1e-9)
+    recall = tp / max(weights[content].sum(), 1e-9)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"content_precision": round(float(precision), 4), "content_recall": round(float(recall), 4),
+            "content_f1": round(float(f1), 4)}
+
+
+def train_stage(
+    model, pages: Sequence[Page], *, folds: int = 5, content_recall: float = 0.98, C: float = 1.0
+) -> StageFit:
+    """Fit the HTML stage on labelled pages, with the text model's scores as one of its features.
+
+    The drop threshold is chosen out of fold (pages grouped, ``folds`` folds) to
+    keep ``content_recall`` of the content's weight (blocks weigh the square root
+    of their length); the figures there are stored with the stage.
+
+    Raises
+    ------
+    LabelError
+        Fewer than two pages, or no block of one of the two kinds.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    from triage.errors import LabelError
+
+    if len(pages) < 2:
+        raise LabelError(f"the HTML stage needs at least two labelled pages, found {len(pages)}")
+    matrices = [structure_matrix(page, text_scores(model, page)) for page in pages]
+    X = np.vstack(matrices)
+    y = np.array([b.label == "boilerplate" for page in pages for b in page.blocks])
+    if y.all() or not y.any():
+        raise LabelError("the HTML pages need both boilerplate and story blocks to train on")
+    groups = np.repeat(np.arange(len(pages)), [len(m) for m in matrices])
+    weights = _block_weights(pages)
+    oof = np.zeros(len(y))
+    for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(pages))).split(X, y, groups):
+        if y[train_idx].all() or not y[train_idx].any():
+            oof[test_idx] = y[train_idx].mean()
+            continue
+        fold = fit_stage(X[train_idx], y[train_idx], weights=weights[train_idx], C=C)
+        oof[test_idx] = fold.boilerplate(X[test_idx])
+    threshold = _recall_threshold(oof, y, weights, content_recall)
+    stage = fit_stage(X, y, weights=weights, C=C)
+    stage.threshold = threshold
+    figures = {
+        "pages": len(pages),
+        "blocks": int(len(y)),
+        "folds": int(min(folds, len(pages))),
+        "threshold": round(threshold, 4),
+        **_weighted_figures(oof, y, weights, threshold),
+        "at_0.5": _weighted_figures(oof, y, weights, 0.5),
+    }
+    return StageFit(stage, oof, y, weights, figures)
+
+
+def page_boilerplate(model, stage: HtmlStage, page: Page) -> tuple[np.ndarray, list[float]]:
+    """The stage's boilerplate probability of each block, and the text model's."""
+    scores = text_scores(model, page)
+    return stage.boilerplate(structure_matrix(page, scores)), scores
