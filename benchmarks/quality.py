@@ -33,6 +33,8 @@ FILTER_NAMES = {
     "keep_all": "keep everything",
     "min_10_words": "at least 10 words",
     "justext": "jusText on the text",
+    "trafilatura": "trafilatura `extract(html)` (same run)",
+    "readability": "readability-lxml (same run)",
 }
 
 
@@ -67,15 +69,21 @@ def _body_section(result: dict) -> list[str]:
         f"### `{name}` from {'HTML' if html else 'text'}: {result['pages']} pages "
         f"(drop threshold {result['threshold']:.3f})",
         "",
-        "| filter | body F1 | body P | body R |" + ("" if html else " line P | line R (content kept) |"),
-        "|---|---:|---:|---:|" + ("" if html else "---:|---:|"),
+        "| filter | body F1 | body P | body R |" + (" pages/s |" if html else " line P | line R (content kept) |"),
+        "|---|---:|---:|---:|" + ("---:|" if html else "---:|---:|"),
     ]
     for key, fig in result["filters"].items():
         body = fig["body"]
         row = f"| {FILTER_NAMES.get(key, key)} | {body['f1']:.3f} | {body['precision']:.3f} | {body['recall']:.3f} |"
         if not html:
             row += f" {fig['line']['precision']:.3f} | {fig['line']['recall']:.3f} |"
+        else:
+            row += f" {fig['pages_per_second']:.1f} |" if "pages_per_second" in fig else " |"
         lines.append(row)
+    if html:
+        stage = "the HTML stage (markup and text)" if result.get("html_stage") else "the text alone (no HTML stage)"
+        lines += ["", f"triage decided from {stage}; pages/s in one process, same run."]
+        lines += [f"Not run: {missing}." for missing in result.get("not_run", [])]
     if "calibration" in result:
         c = result["calibration"]
         lines += [
@@ -133,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         f"drop threshold {model.drop_threshold:.3f}).",
         "The benchmarks are real text nobody on the team wrote, read in place from",
         f"`{_shown(args.benchmarks)}`; the model is never trained on them. Their READMEs give the",
-        "source, licence and metric. Other extractors (trafilatura, readability) are not run",
-        "here: they are not dependencies; the benchmarks' READMEs quote their figures.",
+        "source, licence and metric. On HTML, trafilatura and readability-lxml run on the same",
+        "pages in the same run when they are installed (`pip install -e '.[compare]'`).",
         "",
     ]
     text = "\n".join(header + sections)

@@ -242,9 +242,9 @@ def evaluate_body(
         read = _html_pages(folder, pages)
         pages = [page for page, _ in read]
         boilerplate = []
-        for _, blocks in read:
-            results = model.classify_page(blocks)
-            boilerplate.append([(r.scores["boilerplate"], r.label == "boilerplate") for r in results])
+        for start in range(0, len(read), 64):  # 64 pages per prediction, as classify reads a folder
+            for results in model.classify_pages([blocks for _, blocks in read[start : start + 64]]):
+                boilerplate.append([(r.scores["boilerplate"], r.label == "boilerplate") for r in results])
         triage_seconds = time.perf_counter() - began
     else:
         threshold = model.drop_threshold if threshold is None else threshold

@@ -464,40 +464,55 @@ class Model:
         stage = self.html_stage
         return stage.threshold if stage is not None else self.drop_threshold
 
-    def classify_page(
-        self, page, *, min_score: float | None = None
-    ) -> list[ClassifiedParagraph]:
+    def classify_page(self, page, *, min_score: float | None = None) -> list[ClassifiedParagraph]:
         """Label the blocks of an HTML page (:func:`triage.html.read_page`), one paragraph each.
+
+        See :meth:`classify_pages`.
+        """
+        return self.classify_pages([page], min_score=min_score)[0]
+
+    def classify_pages(self, pages: list, *, min_score: float | None = None) -> list[list[ClassifiedParagraph]]:
+        """Label the blocks of HTML pages, one paragraph per block, the text of all in one prediction.
 
         The text model labels each block; with an :attr:`html_stage` the
         boilerplate probability is the stage's (markup and text together) and
         the story labels share the rest in the text model's proportions.
-        Offsets index into the blocks' texts joined with newlines.
+        Offsets index into each page's block texts joined with newlines.
         """
         from triage.html import structure_matrix
 
-        paragraphs, start = [], 0
-        for number, block in enumerate(page.blocks):
-            paragraphs.append(Paragraph(number, start, start + len(block.text), block.text))
-            start += len(block.text) + 1
+        articles = []
+        for page in pages:
+            paragraphs, start = [], 0
+            for number, block in enumerate(page.blocks):
+                paragraphs.append(Paragraph(number, start, start + len(block.text), block.text))
+                start += len(block.text) + 1
+            articles.append(paragraphs)
         stage = self.html_stage
         if stage is None:
-            return self.classify_paragraphs(paragraphs, min_score=min_score)
-        results = self.classify_paragraphs(paragraphs)
-        if not results:
-            return results
-        p = stage.boilerplate(structure_matrix(page, [r.scores.get("boilerplate", 0.0) for r in results]))
+            return self.classify_batch(articles, min_score=min_score)
         out = []
-        for result, boilerplate in zip(results, p):
-            story = {k: v for k, v in result.scores.items() if k != "boilerplate"}
-            total = sum(story.values()) or 1.0
-            scores = {k: (float(boilerplate) if k == "boilerplate" else (1 - float(boilerplate)) * story[k] / total)
-                      for k in result.scores}
-            label = max(scores, key=scores.get)
-            score = scores[label]
-            if min_score is not None and score < min_score:
-                label = UNCERTAIN
-            out.append(ClassifiedParagraph(result.index, result.start, result.end, result.text, label, score, scores))
+        for page, results in zip(pages, self.classify_batch(articles)):
+            if not results:
+                out.append(results)
+                continue
+            p = stage.boilerplate(structure_matrix(page, [r.scores.get("boilerplate", 0.0) for r in results]))
+            labelled = []
+            for result, boilerplate in zip(results, p):
+                story = {k: v for k, v in result.scores.items() if k != "boilerplate"}
+                total = sum(story.values()) or 1.0
+                scores = {
+                    k: float(boilerplate) if k == "boilerplate" else (1 - float(boilerplate)) * story[k] / total
+                    for k in result.scores
+                }
+                label = max(scores, key=scores.get)
+                score = scores[label]
+                if min_score is not None and score < min_score:
+                    label = UNCERTAIN
+                labelled.append(
+                    ClassifiedParagraph(result.index, result.start, result.end, result.text, label, score, scores)
+                )
+            out.append(labelled)
         return out
 
     def classify(self, text: str, *, min_score: float | None = None) -> list[ClassifiedParagraph]:

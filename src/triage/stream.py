@@ -69,9 +69,9 @@ def _classified(model, records: list[Record], min_score: float | None):
     results: list = [None] * len(records)
     for i, paragraphs in zip(texts, model.classify_batch([split_paragraphs(records[i].text) for i in texts], min_score=min_score)):
         results[i] = paragraphs
-    for i, record in enumerate(records):
-        if record.page is not None:
-            results[i] = model.classify_page(record.page, min_score=min_score)
+    pages = [i for i, r in enumerate(records) if r.page is not None]
+    for i, paragraphs in zip(pages, model.classify_pages([records[i].page for i in pages], min_score=min_score)):
+        results[i] = paragraphs
     return results
 
 
