@@ -184,3 +184,18 @@ def test_the_shipped_pages_are_labelled_whole():
     assert len(pages) >= 20
     for path in pages:
         assert read_labelled_page(path).blocks, path
+
+
+def test_triage_train_reports_the_html_stage(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    root = make_project(tmp_path / "p")
+    (root / "labels" / "html").mkdir()
+    for number, story in enumerate(STORIES):
+        (root / "labels" / "html" / f"p{number}.html").write_text(_page(story, FURNITURE, labels=True), encoding="utf-8")
+    out = tmp_path / "m.joblib"
+    result = CliRunner().invoke(app, ["train", "--labels", str(root / "labels"), "--no-eval", "--model", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "HTML stage on 3 labelled pages (" in result.stdout and out.is_file()

@@ -177,6 +177,13 @@ def train(
         typer.echo("")
     counts = ", ".join(f"{k} {v}" for k, v in fitted.metadata["label_counts"].items())
     typer.echo(f"Trained on {fitted.metadata['n_articles']} articles: {counts}")
+    html = fitted.metadata.get("html_cross_validation")
+    if html:
+        typer.echo(
+            f"HTML stage on {html['pages']} labelled pages ({html['blocks']} blocks), {html['folds']}-fold "
+            f"page-grouped cross-validation: story words kept {html['content_recall']:.3f}, precision "
+            f"{html['content_precision']:.3f}, F1 {html['content_f1']:.3f} at drop threshold {html['threshold']:.3f}"
+        )
     save_model(fitted, model_path)
     typer.echo(f"Saved {model_path}")
 
