@@ -199,3 +199,19 @@ def test_triage_train_reports_the_html_stage(tmp_path):
     result = CliRunner().invoke(app, ["train", "--labels", str(root / "labels"), "--no-eval", "--model", str(out)])
     assert result.exit_code == 0, result.output
     assert "HTML stage on 3 labelled pages (" in result.stdout and out.is_file()
+
+
+def test_a_story_in_words_the_model_does_not_know_is_kept_by_its_markup(html_model_path, trained_model_path):
+    from triage.persist import load_model_file
+
+    story = ["日曜日の未明、武装した男たちが市の中心部にある銀行の支店を襲い、警備員二人が負傷した。",
+             "住民によると、爆発音と銃声はおよそ三十分続き、近くの住宅の窓ガラスが割れたという。",
+             "市は月曜日の授業を休みにすると発表し、住民に落ち着いて行動するよう呼びかけた。"]
+    page = read_page(_page(story, FURNITURE, labels=False).encode())
+
+    def kept(path):
+        model = load_model_file(path)
+        return [p.text for p in model.classify_page(page) if not model.drops(p, model.html_drop_threshold)]
+
+    assert kept(html_model_path) == story
+    assert set(story) - set(kept(trained_model_path))  # from its text alone, Japanese is read as furniture
