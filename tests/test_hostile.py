@@ -775,7 +775,7 @@ def test_a_killed_worker_is_one_error_line(long_corpus, model_path, tmp_path):
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 1
     assert stderr.startswith("Error: a worker process (of --jobs 2) died before finishing its articles")
-    assert stderr.endswith(f"; {out} was left as it was\n") and len(stderr.splitlines()) == 1
+    assert stderr.endswith(f"; {out} was left as it was\n") and len(stderr.splitlines()) == 1, stderr
     assert out.read_text() == "precious\n"
 
 

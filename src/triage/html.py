@@ -513,8 +513,11 @@ def structure_matrix(page: Page, text_boilerplate: Sequence[float]) -> np.ndarra
 class HtmlStage:
     """Content or boilerplate for each block of a page, from its structure and its text's score.
 
-    A logistic regression on :data:`STRUCTURE_FEATURES`, standardised; kept as
-    plain lists so that a model file stores it as data.
+    A logistic regression on :data:`STRUCTURE_FEATURES`, standardised, and
+    optionally a ``second`` one that also reads the first one's scores of the
+    block's container and neighbours (:data:`NEIGHBOUR_FEATURES`), as the text
+    model's neighbour pass does; kept as plain lists so that a model file
+    stores it as data.
     """
 
     mean: np.ndarray
@@ -523,13 +526,21 @@ class HtmlStage:
     intercept: float
     threshold: float = 0.5
     features: tuple[str, ...] = STRUCTURE_FEATURES
+    second: HtmlStage | None = None
 
     def boilerplate(self, X: np.ndarray) -> np.ndarray:
-        """Boilerplate probability of each row of features."""
+        """Boilerplate probability of each row of features (this regression alone)."""
         if len(X) == 0:
             return np.zeros(0)
         z = ((X - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def page_boilerplate(self, X: np.ndarray, containers: np.ndarray) -> np.ndarray:
+        """Boilerplate probability of each block of one page (rows of ``X`` in reading order)."""
+        first = self.boilerplate(X)
+        if self.second is None or len(X) == 0:
+            return first
+        return self.second.boilerplate(np.c_[X, neighbour_matrix(first, containers)])
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -539,10 +550,11 @@ class HtmlStage:
             "coef": [float(v) for v in self.coef],
             "intercept": float(self.intercept),
             "threshold": float(self.threshold),
+            "second": self.second.to_data() if self.second is not None else None,
         }
 
     @classmethod
-    def from_data(cls, data: Any, *, where: str = "model") -> HtmlStage:
+    def from_data(cls, data: Any, *, where: str = "model", features: tuple[str, ...] = STRUCTURE_FEATURES) -> HtmlStage:
         """Rebuild a stage from :meth:`to_data`'s output.
 
         Raises
@@ -550,21 +562,43 @@ class HtmlStage:
         ModelError
             The data is malformed or was made for other features.
         """
+        malformed = ModelError(f"{where}: its HTML stage is malformed; run 'triage train' to rebuild it")
         try:
-            features = tuple(data["features"])
+            given = tuple(data["features"])
             arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "coef")]
             intercept = float(data["intercept"])
             threshold = float(data["threshold"])
-        except (KeyError, TypeError, ValueError):
-            raise ModelError(f"{where}: its HTML stage is malformed; run 'triage train' to rebuild it") from None
-        if features != STRUCTURE_FEATURES:
+            second = data.get("second")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise malformed from None
+        if given != features:
             raise ModelError(
                 f"{where}: its HTML stage was fitted on other page features than this version computes; "
                 "run 'triage train' to rebuild it"
             )
         if any(a.shape != (len(features),) or not np.all(np.isfinite(a)) for a in arrays) or np.any(arrays[1] <= 0):
-            raise ModelError(f"{where}: its HTML stage is malformed; run 'triage train' to rebuild it")
-        return cls(arrays[0], arrays[1], arrays[2], intercept, threshold)
+            raise malformed
+        if not math.isfinite(intercept) or not math.isfinite(threshold):
+            raise malformed
+        if second is not None:
+            second = cls.from_data(second, where=where, features=features + NEIGHBOUR_FEATURES)
+        return cls(arrays[0], arrays[1], arrays[2], intercept, threshold, features, second)
+
+
+NEIGHBOUR_FEATURES = (
+    "first_logit", "first_container_logit", "first_previous_logit", "first_next_logit", "first_window_logit",
+)
+
+
+def neighbour_matrix(first: np.ndarray, containers: np.ndarray) -> np.ndarray:
+    """The first regression's log-odds for each block, its container's mean, its neighbours' and a 5-block window's."""
+    p = np.clip(np.asarray(first, dtype=np.float64), 1e-4, 1 - 1e-4)
+    logits = np.log(p) - np.log1p(-p)
+    mean = np.bincount(containers, weights=logits)[containers] / np.bincount(containers)[containers]
+    previous = np.r_[0.0, logits[:-1]]
+    following = np.r_[logits[1:], 0.0]
+    window = np.convolve(logits, np.ones(5) / 5, mode="same")
+    return np.c_[logits, mean, previous, following, window]
 
 
 def fit_stage(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None, C: float = 1.0) -> HtmlStage:
@@ -658,8 +692,25 @@ def train_stage(
             continue
         fold = fit_stage(X[train_idx], y[train_idx], weights=weights[train_idx], C=C)
         oof[test_idx] = fold.boilerplate(X[test_idx])
+    # The second regression reads the first one's out-of-fold scores of each block's
+    # container and neighbours, as it will read the fitted first one's on new pages.
+    offsets = np.cumsum([0] + [len(m) for m in matrices])
+    X2 = np.vstack([
+        np.c_[matrices[n], neighbour_matrix(oof[offsets[n] : offsets[n + 1]], pages[n].containers)]
+        for n in range(len(pages))
+    ])
+    oof2 = np.zeros(len(y))
+    for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(pages))).split(X2, y, groups):
+        if y[train_idx].all() or not y[train_idx].any():
+            oof2[test_idx] = y[train_idx].mean()
+            continue
+        oof2[test_idx] = fit_stage(X2[train_idx], y[train_idx], weights=weights[train_idx], C=C).boilerplate(X2[test_idx])
+    first_figures = _weighted_figures(oof, y, weights, _recall_threshold(oof, y, weights, content_recall))
+    oof = oof2
     threshold = _recall_threshold(oof, y, weights, content_recall)
     stage = fit_stage(X, y, weights=weights, C=C)
+    stage.second = fit_stage(X2, y, weights=weights, C=C)
+    stage.second.features = STRUCTURE_FEATURES + NEIGHBOUR_FEATURES
     stage.threshold = threshold
     figures = {
         "pages": len(pages),
@@ -668,6 +719,7 @@ def train_stage(
         "threshold": round(threshold, 4),
         **_weighted_figures(oof, y, weights, threshold),
         "at_0.5": _weighted_figures(oof, y, weights, 0.5),
+        "first_regression_alone": first_figures,
     }
     return StageFit(stage, oof, y, weights, figures)
 
@@ -675,4 +727,4 @@ def train_stage(
 def page_boilerplate(model, stage: HtmlStage, page: Page) -> tuple[np.ndarray, list[float]]:
     """The stage's boilerplate probability of each block, and the text model's."""
     scores = text_scores(model, page)
-    return stage.boilerplate(structure_matrix(page, scores)), scores
+    return stage.page_boilerplate(structure_matrix(page, scores), page.containers), scores

@@ -496,7 +496,8 @@ class Model:
             if not results:
                 out.append(results)
                 continue
-            p = stage.boilerplate(structure_matrix(page, [r.scores.get("boilerplate", 0.0) for r in results]))
+            X = structure_matrix(page, [r.scores.get("boilerplate", 0.0) for r in results])
+            p = stage.page_boilerplate(X, page.containers)
             labelled = []
             for result, boilerplate in zip(results, p):
                 story = {k: v for k, v in result.scores.items() if k != "boilerplate"}

@@ -388,8 +388,23 @@ def _quiet_feeder(pool) -> None:
     queue._on_queue_feeder_error = on_error
 
 
+def _quiet_threads() -> None:
+    """From now on, a failing background thread or exit hook prints nothing.
+
+    Called when a run has failed with its one-line error and stops its pool:
+    the pool's threads may then still write to the pipes of dead workers (the
+    queue feeder, the executor's wake-up pipe, its exit hook) and Python would
+    print those failures as tracebacks after triage's error.
+    """
+    import threading
+
+    threading.excepthook = lambda args: None
+    sys.unraisablehook = lambda unraisable: None
+
+
 def _stop_workers(pool) -> None:
     """Stop a pool's workers now: pending chunks are dropped and running ones killed."""
+    _quiet_threads()
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
     if terminate is not None:
