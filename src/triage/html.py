@@ -46,6 +46,9 @@ BLOCKS = frozenset(
     tbody tfoot thead tr ul br option legend label button center""".split()
 )
 _CELLS = frozenset({"td", "th"})
+# How far up a block looks for the tags and containers around it: a page nested
+# thousands of levels deep costs blocks x 64 steps, not blocks x depth.
+MAX_ANCESTORS = 64
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -101,10 +104,6 @@ class Page:
     """The features that do not depend on the text model, one row per block (see :func:`structure_matrix`)."""
     containers: np.ndarray | None = field(default=None, repr=False)
     """For each block, the number of the container it sits in (blocks of one list share one)."""
-
-
-def _holds_blocks(element) -> bool:
-    return any(isinstance(d.tag, str) and d.tag.lower() in BLOCKS for d in element.iterdescendants())
 
 
 def _parse(raw: bytes | str, source: str):
@@ -227,6 +226,8 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
         depth = 0
         for element in owner.iterancestors():
             depth += 1
+            if depth > MAX_ANCESTORS:
+                break
             tag = element.tag if isinstance(element.tag, str) else ""
             mapped = _ANCESTOR_TAG.get(tag, tag)
             if mapped in ANCESTOR_TAGS:
@@ -258,6 +259,15 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
             )
         )
 
+    # The elements with a block inside them, in one pass from the last element back
+    # (every element comes after its ancestors in document order).
+    holding: set[Any] = set()
+    for element in reversed(list(top.iter())):
+        if element in holding or (isinstance(element.tag, str) and element.tag.lower() in BLOCKS):
+            parent = element.getparent()
+            if parent is not None:
+                holding.add(parent)
+
     # Depth-first over an explicit stack: a page may nest deeper than Python recurses.
     todo: list[tuple[str, Any]] = [("open", top)]
     links_open = 0
@@ -280,7 +290,7 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
         tag = item.tag.lower()
         # A cell that holds blocks of its own is a layout cell (a page laid out as a
         # table): a block. A cell of plain text is part of its row.
-        if tag in BLOCKS or (tag in _CELLS and _holds_blocks(item)):
+        if tag in BLOCKS or (tag in _CELLS and item in holding):
             flush()
             owners.append(item)
             todo.append(("close", None))
@@ -416,13 +426,13 @@ def _lay_out(page: Page) -> None:
         parent = block.element.getparent()
         container = parent if parent is not None and block.tag in _CONTAINED else block.element
         containers.append(container)
-        element = block.element
-        while element is not None:
+        element, level = block.element, 0
+        while element is not None and level <= MAX_ANCESTORS:
             entry = subtree.setdefault(element, [0.0, 0.0, 0])
             entry[0] += chars[i]
             entry[1] += chars[i] if prose[i] else 0.0
             entry[2] += 1
-            element = element.getparent()
+            element, level = element.getparent(), level + 1
     # The main text: the element whose own children's prose is largest (a readability-style
     # score: a block's prose counts fully for its container and half for the one above it).
     score: dict[Any, float] = {}
@@ -435,13 +445,9 @@ def _lay_out(page: Page) -> None:
     main = max(score, key=score.get) if score else None
     inside = np.zeros(n, dtype=bool)
     if main is not None:
+        within = set(main.iter())
         for i, block in enumerate(blocks):
-            element = block.element
-            while element is not None:
-                if element is main:
-                    inside[i] = True
-                    break
-                element = element.getparent()
+            inside[i] = block.element in within
     positions = np.flatnonzero(inside)
     first, last = (positions[0], positions[-1]) if len(positions) else (n, -1)
     ld = page.ld_body
