@@ -664,6 +664,17 @@ def _weighted_figures(p: np.ndarray, boilerplate: np.ndarray, weights: np.ndarra
             "content_f1": round(float(f1), 4)}
 
 
+def _out_of_fold(X: np.ndarray, y: np.ndarray, weights: np.ndarray, splits, C: float) -> np.ndarray:
+    """Each row's boilerplate probability from a regression fitted on the other folds."""
+    out = np.zeros(len(y))
+    for train_idx, test_idx in splits:
+        if y[train_idx].all() or not y[train_idx].any():
+            out[test_idx] = y[train_idx].mean()
+            continue
+        out[test_idx] = fit_stage(X[train_idx], y[train_idx], weights=weights[train_idx], C=C).boilerplate(X[test_idx])
+    return out
+
+
 def train_stage(
     model, pages: Sequence[Page], *, folds: int = 5, content_recall: float = 0.98, C: float = 1.0
 ) -> StageFit:
@@ -691,13 +702,8 @@ def train_stage(
         raise LabelError("the HTML pages need both boilerplate and story blocks to train on")
     groups = np.repeat(np.arange(len(pages)), [len(m) for m in matrices])
     weights = _block_weights(pages)
-    oof = np.zeros(len(y))
-    for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(pages))).split(X, y, groups):
-        if y[train_idx].all() or not y[train_idx].any():
-            oof[test_idx] = y[train_idx].mean()
-            continue
-        fold = fit_stage(X[train_idx], y[train_idx], weights=weights[train_idx], C=C)
-        oof[test_idx] = fold.boilerplate(X[test_idx])
+    splits = list(GroupKFold(n_splits=min(folds, len(pages))).split(X, y, groups))
+    oof = _out_of_fold(X, y, weights, splits, C)
     # The second regression reads the first one's out-of-fold scores of each block's
     # container and neighbours, as it will read the fitted first one's on new pages.
     offsets = np.cumsum([0] + [len(m) for m in matrices])
@@ -705,12 +711,7 @@ def train_stage(
         np.c_[matrices[n], neighbour_matrix(oof[offsets[n] : offsets[n + 1]], pages[n].containers)]
         for n in range(len(pages))
     ])
-    oof2 = np.zeros(len(y))
-    for train_idx, test_idx in GroupKFold(n_splits=min(folds, len(pages))).split(X2, y, groups):
-        if y[train_idx].all() or not y[train_idx].any():
-            oof2[test_idx] = y[train_idx].mean()
-            continue
-        oof2[test_idx] = fit_stage(X2[train_idx], y[train_idx], weights=weights[train_idx], C=C).boilerplate(X2[test_idx])
+    oof2 = _out_of_fold(X2, y, weights, splits, C)
     first_figures = _weighted_figures(oof, y, weights, _recall_threshold(oof, y, weights, content_recall))
     oof = oof2
     threshold = _recall_threshold(oof, y, weights, content_recall)
@@ -728,9 +729,3 @@ def train_stage(
         "first_regression_alone": first_figures,
     }
     return StageFit(stage, oof, y, weights, figures)
-
-
-def page_boilerplate(model, stage: HtmlStage, page: Page) -> tuple[np.ndarray, list[float]]:
-    """The stage's boilerplate probability of each block, and the text model's."""
-    scores = text_scores(model, page)
-    return stage.page_boilerplate(structure_matrix(page, scores), page.containers), scores
