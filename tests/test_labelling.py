@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +35,7 @@ def _spawn(project: Path, model_path: Path, *args: str):
     env = dict(os.environ, TRIAGE_HOME=str(project), COLUMNS="160", TERM="xterm")
     return pexpect.spawn(
         sys.executable,
-        ["-m", "triage", "label", *args, "--model", str(model_path), "--retrain-every", "0"],
+        ["-m", "triage", "label", *args, "--model", str(model_path), "--retrain-every", "0", "--annotator", "tester"],
         cwd=str(project),
         env=env,
         encoding="utf-8",
@@ -79,10 +80,14 @@ def test_label_undo_quit_resume_saves_every_answer(project, model_path, article)
     # The article's text was copied into the labels, so they survive the original moving.
     assert (labels / "arvel.txt").read_text(encoding="utf-8") == ARTICLE
     paragraphs = split_paragraphs(ARTICLE)
-    assert _rows(labels / "arvel.csv") == [
+    rows = _rows(labels / "arvel.csv")
+    assert [r[:3] for r in rows] == [
         ["0", "attack", paragraphs[0].text],
         ["1", "state_response", paragraphs[1].text],
     ]
+    # Who answered and when travel with every answer.
+    assert [r[3] for r in rows] == ["tester", "tester"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r[4]) for r in rows)
 
     # Resume: only the two unlabelled paragraphs are asked; Enter takes the suggestion.
     child = _spawn(project, model_path, str(article), "--order", "document")

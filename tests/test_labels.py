@@ -49,7 +49,7 @@ def test_article_is_found_in_seeds_next_to_labels(tmp_path):
     "row, message",
     [
         ("1,atack,Gunmen opened fire on Tuesday.",
-         "labels/a.csv line 3: unknown label 'atack'; expected one of attack, boilerplate, social_context, state_response"),
+         "labels/a.csv line 3: unknown label 'atack'; expected one of attack, boilerplate, social_context, state_response (or unsure)"),
         ("1,attack,  ", "labels/a.csv line 3: text is empty; copy the paragraph's text into it"),
         ("0,attack,Blast hits market", "labels/a.csv line 3: duplicate index 0; keep one row per paragraph"),
         ("9,attack,Gunmen opened fire on Tuesday.", "labels/a.csv line 3: index 9 is out of range; a.txt has 4 paragraphs"),

@@ -184,6 +184,43 @@ def _default_model(note: Note, *, trust_pickle: bool = False) -> Model:
     return model
 
 
+def labels_model(labels_dir: str | Path, *, note: Note | None = None) -> Model:
+    """A model trained on ``labels_dir``, cached per content of its labels.
+
+    ``triage label --labels DIR`` suggests with it: the suggestions come from
+    the folder being labelled, not from the project's labels. The model is
+    kept in :func:`triage.config.cache_dir` under the SHA-256 of the labelled
+    paragraphs, so a later session on the same labels starts at once, and a
+    changed folder gets a model of its own.
+
+    Raises
+    ------
+    LabelError
+        The folder holds no usable labels.
+    """
+    from triage.persist import load_model_file, save_model
+
+    labels_dir = Path(labels_dir)
+    note = note or (lambda message: None)
+    articles = load_labels(labels_dir)
+    digest = labels_digest(articles)
+    pages = _pages_digest(labels_dir / config.HTML_PAGES) or ""
+    path = config.cache_dir() / "label-models" / f"{digest[:16]}{pages[:8]}.joblib"
+    if path.is_file():
+        try:
+            return load_model_file(path)
+        except ModelError:  # another version of triage wrote it: build it again
+            pass
+    n = sum(1 for a in articles if a.labels)
+    note(f"training a model on the {n} labelled articles of {labels_dir} (once: it is cached for later sessions)")
+    model, _ = train(labels_dir, evaluate=False)
+    try:
+        save_model(model, path)
+    except ModelError as exc:
+        note(f"could not cache the model: {exc}")
+    return model
+
+
 def _is_stale(model: Model, labels_dir: Path) -> bool:
     """True when the model was trained on ``labels_dir`` and those labels changed since."""
     if model.metadata.get("labels_dir") != str(labels_dir.resolve()):

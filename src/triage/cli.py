@@ -27,7 +27,7 @@ except ImportError:  # older typer runs on click itself
     from click import exceptions as click_errors
 
 from triage import __version__, config
-from triage.errors import InputError, ModelError, OutputError, TriageError, UsageError, WorkerError
+from triage.errors import InputError, LabelError, ModelError, OutputError, TriageError, UsageError, WorkerError
 
 app = typer.Typer(
     name="triage",
@@ -508,22 +508,40 @@ def classify(
 class Order(str, Enum):
     uncertainty = "uncertainty"
     document = "document"
+    unsure = "unsure"
+    review = "review"
+
+
+def _annotator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment
+        return ""
 
 
 @app.command()
 @_user_errors(loads_model=True)
 def label(
-    paths: list[str] = typer.Argument(..., help="Article files (.txt) or folders of them."),
+    paths: list[str] = typer.Argument(
+        None, help="Article files (.txt) or folders of them. [default with --order unsure/review: the labels folder's articles]"
+    ),
     labels: Optional[Path] = typer.Option(
         None, "--labels", help="Folder to save labels in. [default: the project's labels/]"
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", help=f"Model for the suggestions. [default: {DEFAULT_MODEL}]"
+        None,
+        "--model",
+        help="Model for the suggestions. [default: one trained on --labels, cached; without --labels, "
+        f"{DEFAULT_MODEL}]",
     ),
     order: Order = typer.Option(
         Order.uncertainty,
         "--order",
-        help="uncertainty: least sure paragraphs first, across articles; document: reading order.",
+        help="uncertainty: least sure paragraphs first, across articles; document: reading order; "
+        "unsure: the paragraphs marked unsure; review: labelled paragraphs the model reads "
+        "otherwise (likely mislabels, most suspect first).",
     ),
     retrain_every: int = typer.Option(
         25,
@@ -531,13 +549,19 @@ def label(
         min=0,
         help="Refit the model on the labels in the background every N answers (0: never).",
     ),
+    annotator: Optional[str] = typer.Option(
+        None, "--annotator", help="Name recorded with every answer. [default: your user name]"
+    ),
+    folds: int = typer.Option(10, "--folds", min=2, help="With --order review: grouped folds for the search."),
     trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
     """Label articles paragraph by paragraph in the terminal, with the model's suggestions.
 
     Keys: 1-4 or a/s/c/b choose attack, state_response, social_context, boilerplate;
-    Enter accepts the suggestion; u undoes; k skips; ? shows the definitions; q quits.
-    Every answer is saved at once; run the same command again to resume.
+    Enter accepts the suggestion; n marks unsure (with a note); k skips; left/p goes
+    back to an earlier answer and right forward; u undoes; v shows the whole article;
+    ? shows the guide's definitions and tie-breaks; q quits. Every answer is saved at
+    once, with the annotator and the time; run the same command again to resume.
 
     Example: triage label new_reports/
     """
@@ -546,46 +570,97 @@ def label(
             "triage label: standard input is not a terminal; run it in an interactive "
             "terminal (to label in bulk, edit the CSV files or use 'triage labels import')"
         )
+    from triage.labelling import LabelsLock, article_paths
+
+    labels_dir = labels or config.labels_dir()
+    if not paths and order not in (Order.unsure, Order.review):
+        raise UsageError("triage label: give article files or folders (or --order unsure / review)")
+    files = article_paths(paths) if paths else []
+    # The lock first: a second session is refused before the slow imports.
+    with LabelsLock(labels_dir):
+        _label_session(labels_dir, files, labels is not None, model, order, retrain_every,
+                       annotator if annotator is not None else _annotator(), folds, trust_pickle)
+
+
+def _label_session(labels_dir, files, own_labels, model, order, retrain_every, annotator, folds, trust_pickle):
     from rich.console import Console
 
     from triage import label_ui
-    from triage.api import train as train_model
-    from triage.labelling import LabelsLock, Session, article_paths, open_article
+    from triage.labelling import Session, open_article, session_articles
 
-    labels_dir = labels or config.labels_dir()
-    files = article_paths(paths)
-    console = Console(highlight=False)
-    with LabelsLock(labels_dir):
-        articles = [open_article(path, labels_dir) for path in files]
-        session = Session(articles, order=order.value)
-        if session.current is None:
+    articles = [open_article(path, labels_dir) for path in files] if files else session_articles(labels_dir)
+    queue, pairs = None, []
+    if order is Order.review:
+        from triage.label_tools import mislabel_suspects
+        from triage.labels import load_labels
+
+        labelled = [a for a in load_labels(labels_dir) if a.labels]
+        with _progress("looking for likely mislabels (cross-validation)") as _:
+            suspects = mislabel_suspects(labelled, folds=folds)
+        position = {a.label_path.resolve(): n for n, a in enumerate(articles)}
+        pairs = [
+            ((position[key], s.index), s)
+            for s in suspects
+            if (key := s.article.label_path.resolve()) in position
+        ]
+        queue = [item for item, _ in pairs]
+    session = Session(articles, order=order.value, annotator=annotator, queue=queue)
+    if session.current is None:
+        what = {"unsure": "marked unsure", "review": "looks mislabelled"}.get(order.value)
+        if what:
+            _note(f"no paragraph of the {len(articles)} article(s) {what}")
+        else:
             _note(f"every paragraph of the {len(articles)} given article(s) is labelled already")
-            return
-        fitted = _load_model(model, trust_pickle=trust_pickle)
+        return
+    console = Console(highlight=False)
+    if order is Order.review:
+        from triage.labelling import Suggestion
+
+        session.suggestions = {item: Suggestion(s.other, s.other_probability) for item, s in pairs}
+        retrain_every = 0
         _started()
-        session.suggest_with(fitted)
+    else:
+        session.suggest_with(_starting_model(labels_dir, own_labels, model, trust_pickle))
+        _started()
 
-        def refit():
-            return train_model(labels_dir, evaluate=False)[0]
+    def refit():
+        from triage.api import train as train_model
 
-        retrainer = label_ui.Retrainer(refit) if retrain_every else None
-        # A Ctrl-C between two key reads (the terminal is not raw then) arrives as
-        # SIGINT, not as a typed ^C: make it the same KeyboardInterrupt, which the
-        # session ends on with its summary.
-        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
+        return train_model(labels_dir, evaluate=False)[0]
+
+    retrainer = label_ui.Retrainer(refit) if retrain_every else None
+    guide = label_ui.read_guide(labels_dir, config.labels_dir())
+    # A Ctrl-C between two key reads arrives as SIGINT: make it the same
+    # KeyboardInterrupt, which the session ends on with its summary.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with label_ui.keys_from_terminal(sys.stdin.fileno()) as read_key:
             ended = label_ui.run(
                 session,
-                getchar=label_ui.read_key,
+                getchar=read_key,
                 console=console,
                 retrainer=retrainer,
                 retrain_every=retrain_every,
+                guide=guide,
             )
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
     if ended == "interrupted":
         raise typer.Exit(130)
+
+
+def _starting_model(labels_dir: Path, own_labels: bool, model: Optional[Path], trust_pickle: bool):
+    """The model that suggests: ``--model``, else one trained on ``--labels``, else the default model."""
+    if model is not None or not own_labels:
+        return _load_model(model, trust_pickle=trust_pickle)
+    from triage.api import labels_model
+
+    try:
+        return labels_model(labels_dir, note=_note)
+    except LabelError as exc:
+        _note(f"no model from {labels_dir} ({exc}); the suggestions come from the default model")
+        return _load_model(None, trust_pickle=trust_pickle)
 
 
 class ReportFormat(str, Enum):
@@ -632,9 +707,12 @@ def labels_check(
         typer.echo(f"warning: {line}")
     if len(report.warnings) > show:
         typer.echo(f"... and {len(report.warnings) - show} more (see --show)")
+    for line in report.unsure:
+        typer.echo(f"unsure: {line}")
     n = sum(len(a.labels) for a in report.articles)
+    unsure = f", {len(report.unsure)} marked unsure (ask them again: triage label --order unsure)" if report.unsure else ""
     typer.echo(
-        f"{labels_dir}: {len(report.articles)} articles, {n} labelled paragraphs; "
+        f"{labels_dir}: {len(report.articles)} articles, {n} labelled paragraphs{unsure}; "
         f"{len(report.errors)} errors, {len(report.warnings)} warnings (likely mislabels)"
     )
     if report.errors:

@@ -71,6 +71,14 @@ def user_cache_dir() -> Path:
     return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "triage"
 
 
+def cache_dir() -> Path:
+    """Where models built for a session are cached: ``$TRIAGE_HOME/cache``, else :func:`user_cache_dir`."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override) / "cache"
+    return user_cache_dir()
+
+
 def default_model_path() -> Path:
     """Where the default model is read, built and cached.
 

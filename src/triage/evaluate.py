@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from triage import config
 from triage.config import LABELS
 from triage.labels import LabelledArticle, load_labels
 from triage.model import Model, ModelSettings, choose_boilerplate_threshold, cross_validate, score
@@ -53,8 +54,13 @@ def _majority(labels: Sequence[str]) -> str:
 
 
 def is_seed(article: LabelledArticle) -> bool:
-    """True for an article kept in the project's ``seeds/`` folder (real reports)."""
-    return article.article_path.parent.name == "seeds"
+    """True for one of the project's seed articles (real reports, kept in ``seeds/``).
+
+    A seed's label file carries a copy of its text beside it, so a copied labels
+    folder still finds it; the copy is a seed when ``seeds/`` holds that name.
+    """
+    path = article.article_path
+    return path.parent.name == "seeds" or (config.seeds_dir() / path.name).is_file()
 
 
 def _rule_predictions(

@@ -30,6 +30,8 @@ class CheckReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     articles: list[LabelledArticle] = field(default_factory=list)
+    unsure: list[str] = field(default_factory=list)
+    """Paragraphs marked unsure, with their notes: not errors, but not labels either."""
 
 
 def _shown(path: Path, labels_dir: Path) -> str:
@@ -57,7 +59,19 @@ def conflicting_texts(articles: list[LabelledArticle], labels_dir: Path) -> list
     return out
 
 
-def likely_mislabels(articles: list[LabelledArticle], labels_dir: Path, *, folds: int = 10) -> list[str]:
+@dataclass(frozen=True)
+class Suspect:
+    """A labelled paragraph that the out-of-fold model reads as another label."""
+
+    article: LabelledArticle
+    index: int
+    label: str
+    own_probability: float
+    other: str
+    other_probability: float
+
+
+def mislabel_suspects(articles: list[LabelledArticle], *, folds: int = 10) -> list[Suspect]:
     """Paragraphs whose out-of-fold probability for their own label is unusually low.
 
     Confident learning: for each label, the threshold is the mean out-of-fold
@@ -88,15 +102,20 @@ def likely_mislabels(articles: list[LabelledArticle], labels_dir: Path, *, folds
             rows.append((own[i], i, LABELS[best], proba[i, best]))
     rows.sort()
     by_position = _positions(articles)
-    out = []
-    for own_p, i, other, other_p in rows:
-        article, index = by_position[i]
-        text = article.paragraphs[index].text
-        out.append(
-            f"{_shown(article.label_path, labels_dir)} #{index}: labelled {y[i]} "
-            f"({own_p:.2f}), looks like {other} ({other_p:.2f}): {text[:60]!r}"
-        )
-    return out
+    return [
+        Suspect(by_position[i][0], by_position[i][1], str(y[i]), float(own_p), other, float(other_p))
+        for own_p, i, other, other_p in rows
+    ]
+
+
+def likely_mislabels(articles: list[LabelledArticle], labels_dir: Path, *, folds: int = 10) -> list[str]:
+    """:func:`mislabel_suspects` as lines: file, paragraph, both labels and the text."""
+    return [
+        f"{_shown(s.article.label_path, labels_dir)} #{s.index}: labelled {s.label} "
+        f"({s.own_probability:.2f}), looks like {s.other} ({s.other_probability:.2f}): "
+        f"{s.article.paragraphs[s.index].text[:60]!r}"
+        for s in mislabel_suspects(articles, folds=folds)
+    ]
 
 
 def _positions(articles: list[LabelledArticle]) -> list[tuple[LabelledArticle, int]]:
@@ -121,6 +140,11 @@ def check_labels(labels_dir: Path, *, mislabels: bool = True, folds: int = 10) -
         report.errors.extend(problems)
         if article is not None and not problems:
             report.articles.append(article)
+            for index, note in sorted(article.unsure.items()):
+                text = article.paragraphs[index].text[:60]
+                report.unsure.append(
+                    f"{_shown(path, labels_dir)} #{index}: {text!r}" + (f" (note: {note})" if note else "")
+                )
     report.errors.extend(conflicting_texts(report.articles, labels_dir))
     labelled = [a for a in report.articles if a.labels]
     kinds = {label for a in labelled for label in a.labels.values()}
@@ -140,6 +164,7 @@ def label_stats(articles: list[LabelledArticle], labels_dir: Path) -> list[dict]
                 "paragraphs": len(article.paragraphs),
                 "labelled": len(article.labels),
                 **{label: counts.get(label, 0) for label in LABELS},
+                "unsure": len(article.unsure),
             }
         )
     return rows
@@ -392,6 +417,8 @@ def import_labels(path: Path, labels_dir: Path) -> ImportResult:
             paragraphs = split_paragraphs(new_text)
             old: dict[int, str] = {}
             result.new_articles += 1
+        if article_path is None or not label_path.exists():
+            kept_unsure, kept_answers = {}, {}
         else:
             paragraphs = split_paragraphs(read_text(article_path))
             old = {}
@@ -400,6 +427,8 @@ def import_labels(path: Path, labels_dir: Path) -> ImportResult:
                 if problems or article is None:
                     raise LabelError(f"{problems[0]}; fix it before importing")
                 old = dict(article.labels)
+                kept_unsure = {i: note for i, note in article.unsure.items() if i not in rows}
+                kept_answers = {i: a for i, a in article.answers.items() if i not in rows}
         for index, (text, _) in rows.items():
             if not 0 <= index < len(paragraphs) or normalise_space(text) != paragraphs[index].text:
                 raise InputError(
@@ -412,13 +441,19 @@ def import_labels(path: Path, labels_dir: Path) -> ImportResult:
         result.added += sum(1 for i in new if i not in old)
         result.changed += sum(1 for i in new if i in old and old[i] != new[i])
         result.removed += sum(1 for i in old if i not in new)
-        plans.append((label_path, labels_dir / f"{name}.txt", new_text, paragraphs, new, old))
+        # Imported rows replace the file's rows; unsure marks and who-answered of
+        # the paragraphs the export did not cover are kept.
+        plans.append(
+            (label_path, labels_dir / f"{name}.txt", new_text, paragraphs, new, old, kept_unsure, kept_answers)
+        )
     writes = []
-    for label_path, text_path, new_text, paragraphs, new, old in plans:
+    for label_path, text_path, new_text, paragraphs, new, old, unsure, answers in plans:
         if new_text is not None and new:
             writes.append((text_path, lambda handle, t=new_text: handle.write(t)))
         if new != old:
-            writes.append((label_path, label_writer(label_path, paragraphs, new)))
+            writes.append(
+                (label_path, label_writer(label_path, paragraphs, new, unsure=unsure, answers=answers))
+            )
     try:
         atomic_write_all(writes)
     except OSError as exc:

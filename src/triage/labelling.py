@@ -14,12 +14,13 @@ import hashlib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from triage._atomic import atomic_write_all, write_error
 from triage.config import LABELS
 from triage.errors import InputError, LabelError
-from triage.labels import check_label_file, find_article, label_writer
+from triage.labels import UNSURE, Answer, LabelledArticle, check_label_file, find_article, label_writer
 from triage.text import Paragraph, read_text, split_paragraphs
 
 LOCK_NAME = ".triage-label.lock"
@@ -36,6 +37,17 @@ class Article:
     label_path: Path
     text_path: Path
     labels: dict[int, str] = field(default_factory=dict)
+    unsure: dict[int, str] = field(default_factory=dict)
+    answers: dict[int, Answer] = field(default_factory=dict)
+
+    @classmethod
+    def from_labelled(cls, article: LabelledArticle) -> Article:
+        """An article already in a labels folder, labelled in place (its file and sub-folder kept)."""
+        text = read_text(article.article_path)
+        return cls(
+            article.name, article.article_path, text, article.paragraphs, article.label_path,
+            article.article_path, dict(article.labels), dict(article.unsure), dict(article.answers),
+        )
 
     def save(self) -> None:
         """Write the article's text (first time only) and its labels, both or neither.
@@ -49,8 +61,11 @@ class Article:
         writes = []
         if not self.text_path.exists():
             writes.append((self.text_path, lambda handle: handle.write(self.text)))
-        if self.labels or self.label_path.exists():
-            writes.append((self.label_path, label_writer(self.label_path, self.paragraphs, self.labels)))
+        if self.labels or self.unsure or self.label_path.exists():
+            write = label_writer(
+                self.label_path, self.paragraphs, self.labels, unsure=self.unsure, answers=self.answers
+            )
+            writes.append((self.label_path, write))
         try:
             atomic_write_all(writes)
         except OSError as exc:
@@ -87,15 +102,12 @@ def open_article(path: Path, labels_dir: Path) -> Article:
         existing_paragraphs = split_paragraphs(read_text(existing))
         if [p.text for p in existing_paragraphs] != texts:
             continue
-        labels: dict[int, str] = {}
         if label_path.exists():
             article, problems = check_label_file(label_path, labels_dir)
             if problems or article is None:
                 raise LabelError(f"{problems[0]}; fix it first (see 'triage labels check')")
-            labels = dict(article.labels)
-        return Article(
-            name, path, read_text(existing), existing_paragraphs, label_path, existing, labels
-        )
+            return Article.from_labelled(article)
+        return Article(name, path, read_text(existing), existing_paragraphs, label_path, existing)
     raise LabelError(
         f"{path}: {labels_dir} already holds different articles named {candidates[0]} and "
         f"{candidates[1]}; rename the file and try again"
@@ -117,6 +129,19 @@ def article_paths(paths: list[str]) -> list[Path]:
         else:
             raise InputError(f"{given}: no such file or folder; give article files or a folder of them")
     return out
+
+
+def session_articles(labels_dir: Path) -> list[Article]:
+    """Every article of a labels folder, to label in place (``--order unsure`` or ``review``).
+
+    Raises
+    ------
+    LabelError
+        The folder holds no label files, or one is broken.
+    """
+    from triage.labels import load_labels
+
+    return [Article.from_labelled(article) for article in load_labels(labels_dir)]
 
 
 class LabelsLock:
@@ -171,38 +196,76 @@ class Suggestion:
     score: float
 
 
+ORDERS = ("uncertainty", "document", "unsure", "review")
+"""What a session asks: unlabelled paragraphs least sure first or in reading order;
+the paragraphs marked unsure; or labelled paragraphs given as a review queue."""
+
+
+def now() -> str:
+    """The time an answer is given: UTC, ISO 8601, to the second."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass
 class Session:
-    """The queue of unlabelled paragraphs and the answers given in this session.
+    """The queue of paragraphs to ask, the answers given in this session, and a trail back.
 
     Parameters
     ----------
     articles
         The articles to label.
     order
-        ``"uncertainty"``: the paragraphs the model is least sure of first,
-        across all articles; ``"document"``: article by article, in reading order.
+        ``"uncertainty"``: the unlabelled paragraphs the model is least sure of
+        first, across all articles; ``"document"``: article by article, in
+        reading order; ``"unsure"``: the paragraphs marked unsure, in reading
+        order; ``"review"``: the labelled paragraphs given as ``queue``, in
+        that order (for instance the likely mislabels, most suspect first).
+    annotator
+        Recorded with every answer, as is the time.
+    queue
+        The paragraphs to ask, as ``(article, paragraph)`` positions, for
+        ``order="review"``.
+
+    Every answer is saved at once. The trail is this session's answered and
+    skipped paragraphs in the order they were asked: :meth:`back` and
+    :meth:`forward` move along it, and an answer given while looking back
+    revises that paragraph's label.
     """
 
     articles: list[Article]
     order: str = "uncertainty"
+    annotator: str = ""
+    queue: list[tuple[int, int]] | None = None
     suggestions: dict[tuple[int, int], Suggestion] = field(default_factory=dict)
-    answered: Counter = field(default_factory=Counter)
-    history: list[tuple[int, int, str | None]] = field(default_factory=list)
+    given: dict[tuple[int, int], str] = field(default_factory=dict)
+    history: list[tuple[tuple[int, int], tuple[str | None, str, tuple[str, Answer]]]] = field(
+        default_factory=list
+    )
     skipped: set[tuple[int, int]] = field(default_factory=set)
+    trail: list[tuple[int, int]] = field(default_factory=list)
+    cursor: int | None = None
     current: tuple[int, int] | None = None
+    last_saved: str = ""
 
     def __post_init__(self) -> None:
-        if self.order not in ("uncertainty", "document"):
+        if self.order not in ORDERS:
             raise ValueError(f"unknown order {self.order!r}")
-        self.pending = [
-            (a, p.index)
-            for a, article in enumerate(self.articles)
-            for p in article.paragraphs
-            if p.index not in article.labels
-        ]
+        if self.order == "review":
+            self.pending = list(self.queue or [])
+        else:
+            self.pending = [
+                (a, p.index)
+                for a, article in enumerate(self.articles)
+                for p in article.paragraphs
+                if self._wanted(article, p.index)
+            ]
         self._sort()
         self._advance()
+
+    def _wanted(self, article: Article, index: int) -> bool:
+        if self.order == "unsure":
+            return index in article.unsure
+        return index not in article.labels and index not in article.unsure
 
     # -- the model's part -------------------------------------------------
 
@@ -216,12 +279,15 @@ class Session:
             for p in model.classify_paragraphs(article.paragraphs):
                 suggestions[(a, p.index)] = Suggestion(p.label, p.score)
         self.suggestions = suggestions
-        if self.current is not None:
-            self.pending.append(self.current)
-        self._sort()
-        self._advance()
+        if self.order == "uncertainty":
+            if self.current is not None:
+                self.pending.append(self.current)
+            self._sort()
+            self._advance()
 
     def _sort(self) -> None:
+        if self.order == "review":
+            return
         if self.order == "uncertainty" and self.suggestions:
             self.pending.sort(key=lambda item: (self.suggestions[item].score, item))
         else:
@@ -230,81 +296,179 @@ class Session:
     def _advance(self) -> None:
         self.current = self.pending.pop(0) if self.pending else None
 
-    # -- what the user does -----------------------------------------------
+    # -- where the session is ---------------------------------------------
+
+    @property
+    def shown(self) -> tuple[int, int] | None:
+        """The paragraph on screen: one looked back at, or the next one to ask."""
+        return self.trail[self.cursor] if self.cursor is not None else self.current
+
+    @property
+    def looking_back(self) -> bool:
+        return self.cursor is not None
 
     @property
     def remaining(self) -> int:
-        """Paragraphs still to ask in this session, the one on screen included."""
+        """Paragraphs still to ask in this session, the one waiting included."""
         return len(self.pending) + (self.current is not None)
 
     def paragraph(self, item: tuple[int, int]) -> Paragraph:
         return self.articles[item[0]].paragraphs[item[1]]
 
-    def answer(self, label: str) -> None:
-        """Label the paragraph on screen and save its article at once."""
-        if label not in LABELS:
-            raise ValueError(f"unknown label {label!r}")
-        if self.current is None:
-            return
-        a, index = self.current
+    def answer_of(self, item: tuple[int, int]) -> str | None:
+        """The paragraph's saved answer (a label or ``unsure``), or ``None``."""
+        article = self.articles[item[0]]
+        if item[1] in article.unsure:
+            return UNSURE
+        return article.labels.get(item[1])
+
+    def progress(self, item: tuple[int, int]) -> tuple[int, int, int, int]:
+        """Answered and total paragraphs of ``item``'s article, then of every article."""
+        article = self.articles[item[0]]
+        done = len(article.labels) + len(article.unsure)
+        run_done = sum(len(a.labels) + len(a.unsure) for a in self.articles)
+        run_total = sum(len(a.paragraphs) for a in self.articles)
+        return done, len(article.paragraphs), run_done, run_total
+
+    # -- what the user does -----------------------------------------------
+
+    def _save(
+        self, item: tuple[int, int], answer: str | None, note: str = "", who: Answer | None = None
+    ) -> str | None:
+        """Give ``item`` the answer (a label, ``unsure`` or ``None``) and save; return the old one.
+
+        ``who`` is recorded as who answered (by default this session's
+        annotator, now); an undo passes the answer it restores.
+        """
+        a, index = item
         article = self.articles[a]
-        previous = article.labels.get(index)
-        article.labels[index] = label
+        before = (dict(article.labels), dict(article.unsure), dict(article.answers))
+        previous = self.answer_of(item)
+        article.labels.pop(index, None)
+        article.unsure.pop(index, None)
+        article.answers.pop(index, None)
+        if answer == UNSURE:
+            article.unsure[index] = note
+        elif answer is not None:
+            article.labels[index] = answer
+        who = who if who is not None else Answer(self.annotator, now(), note)
+        if answer is not None and who != Answer():
+            article.answers[index] = who
         try:
             article.save()
         except BaseException:
-            if previous is None:
-                article.labels.pop(index, None)
-            else:
-                article.labels[index] = previous
+            article.labels, article.unsure, article.answers = before
             raise
-        self.history.append((a, index, previous))
-        self.answered[label] += 1
-        self._advance()
+        return previous
+
+    def answer(self, label: str, note: str = "") -> None:
+        """Answer the paragraph on screen (a label, or ``unsure``) and save its article at once.
+
+        Looking back, the answer revises that paragraph and moves one step
+        forward; otherwise it answers the next paragraph and asks the one after.
+        """
+        if label not in LABELS and label != UNSURE:
+            raise ValueError(f"unknown label {label!r}")
+        item = self.shown
+        if item is None:
+            return
+        article = self.articles[item[0]]
+        before = (article.unsure.get(item[1], ""), article.answers.get(item[1], Answer()))
+        previous = self._save(item, label, note)
+        self.history.append((item, (previous, label, before)))
+        self.given[item] = label
+        self.skipped.discard(item)
+        self.last_saved = f"saved: {label} (paragraph {item[1] + 1} of {self.articles[item[0]].name})"
+        if self.cursor is None:
+            self.trail.append(item)
+            self._advance()
+        else:
+            self.forward()
 
     def accept(self) -> bool:
         """Take the model's suggestion; False when there is none."""
-        if self.current is None or self.current not in self.suggestions:
+        item = self.shown
+        if item is None or item not in self.suggestions:
             return False
-        self.answer(self.suggestions[self.current].label)
+        self.answer(self.suggestions[item].label)
         return True
 
     def skip(self) -> None:
-        """Leave the paragraph on screen unlabelled (asked again in a later session)."""
-        if self.current is not None:
+        """Leave the paragraph on screen as it is (unlabelled ones are asked in a later session)."""
+        if self.cursor is not None:
+            self.forward()
+        elif self.current is not None:
             self.skipped.add(self.current)
+            self.trail.append(self.current)
+            self.last_saved = f"skipped paragraph {self.current[1] + 1} of {self.articles[self.current[0]].name}"
             self._advance()
 
-    def undo(self) -> bool:
-        """Take back the last answer of this session and show that paragraph again."""
-        if not self.history:
+    def back(self) -> bool:
+        """Show the paragraph asked before the one on screen; False at the start of the session."""
+        if self.cursor is None:
+            if not self.trail:
+                return False
+            self.cursor = len(self.trail) - 1
+        elif self.cursor == 0:
             return False
-        a, index, previous = self.history.pop()
-        article = self.articles[a]
-        label = article.labels[index]
-        if previous is None:
-            del article.labels[index]
         else:
-            article.labels[index] = previous
-        try:
-            article.save()
-        except BaseException:
-            article.labels[index] = label
-            self.history.append((a, index, previous))
-            raise
-        self.answered[label] -= 1
-        if self.current is not None:
-            self.pending.insert(0, self.current)
-        self.current = (a, index)
+            self.cursor -= 1
         return True
 
+    def forward(self) -> bool:
+        """Go one step forward again after :meth:`back`; False when nothing is ahead."""
+        if self.cursor is None:
+            return False
+        self.cursor += 1
+        if self.cursor >= len(self.trail):
+            self.cursor = None
+        return True
+
+    def undo(self) -> str | None:
+        """Take back the last answer of this session and show that paragraph again.
+
+        Returns what was undone, as a line for the screen, or ``None`` when
+        there is nothing to undo.
+        """
+        if not self.history:
+            return None
+        item, (previous, label, (previous_note, previous_who)) = self.history[-1]
+        self._save(item, previous, previous_note, previous_who)
+        self.history.pop()
+        if previous is None:
+            self.given.pop(item, None)
+            if item in self.trail:
+                self.trail.remove(item)
+            if self.current is not None:
+                self.pending.insert(0, self.current)
+            self.current = item
+            self.cursor = None
+        else:
+            self.given[item] = previous
+            self.cursor = self.trail.index(item) if item in self.trail else None
+        name = self.articles[item[0]].name
+        was = f", back to {previous}" if previous is not None else ""
+        self.last_saved = f"undid: {label} on paragraph {item[1] + 1} of {name}{was}"
+        return self.last_saved
+
+    @property
+    def answered(self) -> Counter:
+        """This session's answers per label (``unsure`` included), revisions counted once."""
+        return Counter(self.given.values())
+
     def summary(self, labels_total: int | None = None) -> str:
-        """One line: what this session labelled, per class, and the total."""
-        done = sum(self.answered.values())
-        per_class = ", ".join(f"{label} {self.answered[label]}" for label in LABELS if self.answered[label])
+        """One line: what this session labelled, per class, what it skipped, and the total."""
+        answered = self.answered
+        done = sum(answered[label] for label in LABELS)
+        per_class = ", ".join(f"{label} {answered[label]}" for label in LABELS if answered[label])
         line = f"Labelled {done} paragraph{'s' * (done != 1)} this session"
         if per_class:
             line += f" ({per_class})"
+        if answered[UNSURE]:
+            line += f", {answered[UNSURE]} marked unsure"
+        skipped = len(self.skipped)
+        if skipped:
+            line += f", {skipped} skipped"
         if labels_total is not None:
             line += f"; {labels_total} labelled in all"
         return line

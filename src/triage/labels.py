@@ -2,10 +2,15 @@
 
 A labelled article is a CSV file ``<name>.csv`` with the header ``index,label,text``:
 one row per labelled paragraph, ``index`` the paragraph's number in the article as
-:func:`triage.text.split_paragraphs` yields it, ``text`` that paragraph's text. The
-article itself, ``<name>.txt``, lies beside the CSV or in the ``seeds/`` folder next
-to the labels folder. Keeping the text in the CSV makes a diff readable and lets the
-loader notice when the article and its labels drift apart.
+:func:`triage.text.split_paragraphs` yields it, ``text`` that paragraph's text. Files
+written by ``triage label`` add three columns, ``annotator,time,note``: who gave the
+answer, when (UTC, ISO 8601), and a note; older files without them load the same. A
+row labelled :data:`UNSURE` is an answer the annotator was not sure of: it is kept,
+listed by ``triage labels check`` and asked again with ``--order unsure``, but it is
+no label, so training never sees it. The article itself, ``<name>.txt``, lies beside
+the CSV (or, for older folders, in the ``seeds/`` folder next to the labels folder).
+Keeping the text in the CSV makes a diff readable and lets the loader notice when the
+article and its labels drift apart.
 """
 
 from __future__ import annotations
@@ -22,17 +27,36 @@ from triage.errors import InputError, LabelError
 from triage.text import Paragraph, normalise_space, read_text, split_paragraphs
 
 HEADER = ["index", "label", "text"]
+EXTRA_COLUMNS = ["annotator", "time", "note"]
+"""Optional columns after :data:`HEADER`: who answered, when, and a note."""
+UNSURE = "unsure"
+"""The label of an answer its annotator was not sure of (never trained on)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Who gave a paragraph's answer and when; the note an annotator left."""
+
+    annotator: str = ""
+    time: str = ""
+    note: str = ""
 
 
 @dataclass
 class LabelledArticle:
-    """An article's paragraphs and the labels given to (some of) them."""
+    """An article's paragraphs and the labels given to (some of) them.
+
+    ``labels`` holds the real labels only; ``unsure`` the paragraphs marked
+    unsure (index to note), and ``answers`` who answered each row and when.
+    """
 
     name: str
     label_path: Path
     article_path: Path
     paragraphs: list[Paragraph]
     labels: dict[int, str] = field(default_factory=dict)
+    unsure: dict[int, str] = field(default_factory=dict)
+    answers: dict[int, Answer] = field(default_factory=dict)
 
     @property
     def texts(self) -> list[str]:
@@ -48,7 +72,12 @@ def _shown(path: Path, labels_dir: Path) -> str:
 
 
 def find_article(label_path: Path, labels_dir: Path) -> Path | None:
-    """Return the article a label file belongs to, or ``None`` if it is nowhere."""
+    """Return the article a label file belongs to, or ``None`` if it is nowhere.
+
+    The article lies beside its label file, so that a copied labels folder
+    keeps working; label folders from before that rule may keep it in
+    ``seeds/`` next to the labels folder.
+    """
     name = label_path.stem + ".txt"
     for folder in (label_path.parent, labels_dir.parent / "seeds"):
         if (folder / name).is_file():
@@ -83,30 +112,41 @@ def check_label_file(label_path: Path, labels_dir: Path) -> tuple[LabelledArticl
     article = LabelledArticle(label_path.stem, label_path, article_path, paragraphs)
     reader = csv.reader(io.StringIO(raw, newline=""))
     header = next(reader, None)
-    if header != HEADER:
-        return None, [f"{shown} line 1: header is {header!r}; expected {','.join(HEADER)}"]
+    extra = header[3:] if header is not None else []
+    if (
+        header is None
+        or header[:3] != HEADER
+        or len(set(extra)) != len(extra)
+        or not set(extra) <= set(EXTRA_COLUMNS)
+    ):
+        return None, [
+            f"{shown} line 1: header is {header!r}; expected {','.join(HEADER)}, "
+            f"optionally followed by {','.join(EXTRA_COLUMNS)}"
+        ]
     problems = []
-    expected = ", ".join(sorted(LABELS))
+    expected = ", ".join(sorted(LABELS)) + f" (or {UNSURE})"
+    width = len(header)
     for row in reader:
         where = f"{shown} line {reader.line_num}"
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != 3:
-            problems.append(f"{where}: has {len(row)} fields; expected 3 (index,label,text)")
+        if len(row) != width:
+            problems.append(f"{where}: has {len(row)} fields; expected {width} ({','.join(header)})")
             continue
-        index_cell, label, text = row
+        index_cell, label, text = row[:3]
+        more = dict(zip(extra, row[3:]))
         try:
             index = int(index_cell)
         except ValueError:
             problems.append(f"{where}: index {index_cell!r} is not a whole number")
             continue
-        if label not in LABELS:
+        if label not in LABELS and label != UNSURE:
             problems.append(f"{where}: unknown label {label!r}; expected one of {expected}")
             continue
         if not text.strip():
             problems.append(f"{where}: text is empty; copy the paragraph's text into it")
             continue
-        if index in article.labels:
+        if index in article.labels or index in article.unsure:
             problems.append(f"{where}: duplicate index {index}; keep one row per paragraph")
             continue
         if not 0 <= index < len(paragraphs):
@@ -121,7 +161,13 @@ def check_label_file(label_path: Path, labels_dir: Path) -> tuple[LabelledArticl
                 f"({paragraphs[index].text[:40]!r}...); the article changed, relabel it"
             )
             continue
-        article.labels[index] = label
+        if label == UNSURE:
+            article.unsure[index] = more.get("note", "")
+        else:
+            article.labels[index] = label
+        answer = Answer(more.get("annotator", ""), more.get("time", ""), more.get("note", ""))
+        if answer != Answer():
+            article.answers[index] = answer
     return article, problems
 
 
@@ -160,23 +206,46 @@ def load_labels(labels_dir: str | Path) -> list[LabelledArticle]:
     return articles
 
 
-def label_writer(label_path: str | Path, paragraphs: list[Paragraph], labels: dict[int, str]):
+def label_writer(
+    label_path: str | Path,
+    paragraphs: list[Paragraph],
+    labels: dict[int, str],
+    *,
+    unsure: dict[int, str] | None = None,
+    answers: dict[int, Answer] | None = None,
+):
     """A function that writes one article's label file to a handle, rows in paragraph order.
+
+    The columns ``annotator,time,note`` are written when any row has one of
+    them or is marked unsure; a file without them keeps the three columns.
 
     Raises
     ------
     LabelError
-        A label is not one of :data:`triage.config.LABELS`.
+        A label is not one of :data:`triage.config.LABELS`, or a paragraph is
+        both labelled and marked unsure.
     """
+    unsure = unsure or {}
+    answers = answers or {}
     unknown = sorted(set(labels.values()) - set(LABELS))
     if unknown:
         raise LabelError(f"{label_path}: unknown labels {unknown}; expected one of {', '.join(LABELS)}")
+    both = sorted(set(labels) & set(unsure))
+    if both:
+        raise LabelError(f"{label_path}: paragraphs {both} are both labelled and unsure; keep one")
+    rows = {index: labels[index] for index in labels} | {index: UNSURE for index in unsure}
+    full = bool(unsure) or any(answers.get(index, Answer()) != Answer() for index in rows)
 
     def write(handle):
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(HEADER)
-        for index in sorted(labels):
-            writer.writerow([index, labels[index], paragraphs[index].text])
+        writer.writerow(HEADER + EXTRA_COLUMNS if full else HEADER)
+        for index in sorted(rows):
+            row = [index, rows[index], paragraphs[index].text]
+            if full:
+                answer = answers.get(index, Answer())
+                note = unsure.get(index, answer.note)
+                row += [answer.annotator, answer.time, note]
+            writer.writerow(row)
 
     return write
 
