@@ -110,6 +110,21 @@ def test_label_undo_quit_resume_saves_every_answer(project, model_path, article)
     ]
 
 
+def test_keys_typed_ahead_in_one_burst_are_each_used(project, model_path, article):
+    child = _spawn(project, model_path, str(article), "--order", "document")
+    child.expect(PROMPT)
+    child.send("4S\r")  # three keys in one write: boilerplate, state_response (Caps), Enter
+    child.expect("paragraph 4 of 4")
+    child.expect(PROMPT)
+    child.send("q")
+    child.expect("Labelled 3 paragraphs this session")
+    child.expect(pexpect.EOF)
+    child.close()
+    rows = _rows(project / "labels" / "arvel.csv")
+    assert [r[:2] for r in rows][:2] == [["0", "boilerplate"], ["1", "state_response"]]
+    assert len(rows) == 3
+
+
 def test_killed_session_keeps_every_saved_answer_and_no_half_file(project, model_path, article):
     labels = project / "labels"
     child = _spawn(project, model_path, str(article), "--order", "document")
