@@ -13,7 +13,11 @@ fresh process:
 - cold start: ``triage classify SEED`` against importing scikit-learn's modules,
   ``triage --help`` against ``python -c pass``, and the time to load the model
   file once scikit-learn is imported;
-- training: fitting the pipeline on a labelled synthetic corpus (seed labels).
+- training: fitting the pipeline on a labelled synthetic corpus (seed labels);
+- ``triage label`` in a pseudo-terminal (needs pexpect): the time from starting it
+  to the first paragraph on screen with a model file given, the median time from a
+  key to the next paragraph drawn, and the time a second session on a locked labels
+  folder takes to be refused, against ``python -c pass``.
 
 The machine is shared and noisy, so targets are ratios against a baseline
 measured in the same run. Writes a Markdown table to ``benchmarks/RESULTS.md``
@@ -21,6 +25,7 @@ measured in the same run. Writes a Markdown table to ``benchmarks/RESULTS.md``
 
     python benchmarks/speed.py [--sizes 10000,100000,1000000] [--train-size 100000]
     python benchmarks/speed.py --cold-start-only [--model PATH]   # prints, writes nothing
+    python benchmarks/speed.py --label-only [--model PATH]        # prints, writes nothing
 """
 
 from __future__ import annotations
@@ -167,6 +172,52 @@ def machine() -> str:
     )
 
 
+def label_timings(model: str, work: Path, keys: int = 8) -> dict[str, float]:
+    """Seconds to the first paragraph, median key-to-screen, and the locked-folder refusal."""
+    import statistics
+
+    import pexpect
+
+    article = work / "label_article.txt"
+    seed = next((REPO / "seeds").glob("*.txt"))
+    article.write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    labels = work / "label_labels"
+    command = ["-m", "triage", "label", str(article), "--labels", str(labels), "--model", model,
+               "--retrain-every", "0", "--order", "document"]
+    env = dict(os.environ, TERM="xterm")
+    firsts, steps = [], []
+    for _ in range(3):
+        if labels.exists():
+            for path in labels.iterdir():
+                path.unlink()
+        start = time.perf_counter()
+        child = pexpect.spawn(PYTHON, command, env=env, encoding="utf-8", timeout=120, dimensions=(40, 120))
+        child.delaybeforesend = None  # pexpect waits 50 ms before each send by default
+        child.expect("paragraph 1 of")
+        child.expect("q quit")
+        firsts.append(time.perf_counter() - start)
+        for n in range(2, keys + 2):
+            start = time.perf_counter()
+            child.send("4")
+            child.expect(f"paragraph {n} of")
+            child.expect("q quit")
+            steps.append(time.perf_counter() - start)
+        # A second session on the same folder while this one holds the lock.
+        start = time.perf_counter()
+        second = pexpect.spawn(PYTHON, command, env=env, encoding="utf-8", timeout=120)
+        second.expect("Error: .*another 'triage label'")
+        refused = time.perf_counter() - start
+        second.expect(pexpect.EOF)
+        child.send("q")
+        child.expect(pexpect.EOF)
+    return {
+        "first": min(firsts),
+        "first_median": statistics.median(firsts),
+        "key": statistics.median(steps),
+        "refused": refused,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="corpus sizes in paragraphs")
@@ -177,8 +228,11 @@ def main() -> None:
     parser.add_argument(
         "--cold-start-only", action="store_true", help="measure only the cold start and print it (no RESULTS.md)"
     )
+    parser.add_argument(
+        "--label-only", action="store_true", help="measure only triage label's start-up and keys (no RESULTS.md)"
+    )
     args = parser.parse_args()
-    sizes = [] if args.cold_start_only else [int(s) for s in args.sizes.split(",")]
+    sizes = [] if args.cold_start_only or args.label_only else [int(s) for s in args.sizes.split(",")]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="triage-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     pool = seed_paragraphs()
@@ -226,10 +280,27 @@ def main() -> None:
             f"{measured[small]['rss'] / 1024:.0f} MiB | {ratio:.2f} | <= 1.3 | {'met' if ratio <= 1.3 else 'not met'} |"
         )
 
+    bare = best_of([PYTHON, "-c", "pass"])
+    label = label_timings(model, work)
+    rows.append(
+        f"| triage label: first paragraph on screen (model file given) vs `python -c pass` | "
+        f"{label['first']:.2f} s vs {bare:.2f} s (median of 3: {label['first_median']:.2f} s) | | <= 2 s "
+        f"| {'met' if label['first'] <= 2 else 'not met'} |"
+    )
+    rows.append(f"| triage label: key to next paragraph drawn (median) | {label['key'] * 1000:.0f} ms | | | |")
+    rows.append(f"| triage label: second session on a locked folder refused | {label['refused']:.2f} s | | | |")
+    print(
+        f"triage label: first paragraph {label['first']:.2f} s (median {label['first_median']:.2f} s), "
+        f"key to screen {label['key'] * 1000:.0f} ms, locked folder refused in {label['refused']:.2f} s",
+        flush=True,
+    )
+    if args.label_only:
+        print("\n".join(rows))
+        return
+
     seed = str(next((REPO / "seeds").glob("*.txt")))
     imports = best_of([PYTHON, "-c", "import sklearn.linear_model, sklearn.feature_extraction.text"])
     cold = best_of(triage + ["classify", seed, "--model", model, "--format", "jsonl"])
-    bare = best_of([PYTHON, "-c", "pass"])
     helped = best_of(triage + ["--help"])
     rows.append(
         f"| cold start: classify one seed vs importing scikit-learn | {cold:.2f} s vs {imports:.2f} s "
