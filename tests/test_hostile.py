@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -929,7 +930,10 @@ def _label_in_terminal(folder: Path, article_path: Path, model_path: Path, keys:
         child.send(key)
     child.expect(pexpect.EOF)
     child.close()
-    errors = [line for line in child.before.splitlines() if "Error:" in line or "Traceback" in line]
+    # The screen is the terminal's alternate screen: what it drew, and the escape that
+    # gives the normal screen back, share the byte stream with the error line.
+    shown = [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line).strip() for line in child.before.splitlines()]
+    errors = [line for line in shown if "Error:" in line or "Traceback" in line]
     return child.exitstatus, errors
 
 
