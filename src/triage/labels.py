@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +57,19 @@ def find_article(label_path: Path, labels_dir: Path) -> Path | None:
     return None
 
 
-def check_label_file(label_path: Path, labels_dir: Path) -> tuple[LabelledArticle | None, list[str]]:
+def check_label_file(
+    label_path: Path, labels_dir: Path, *, extra_labels: Collection[str] = ()
+) -> tuple[LabelledArticle | None, list[str]]:
     """Read one label file and list everything wrong with it.
+
+    Parameters
+    ----------
+    label_path, labels_dir
+        The label file, and the labels folder it is shown relative to.
+    extra_labels
+        Label values accepted besides :data:`triage.config.LABELS` and kept in
+        the article's ``labels`` like them (``triage labels agree`` reads
+        ``unsure`` this way, as "not labelled").
 
     Returns
     -------
@@ -86,7 +98,7 @@ def check_label_file(label_path: Path, labels_dir: Path) -> tuple[LabelledArticl
     if header != HEADER:
         return None, [f"{shown} line 1: header is {header!r}; expected {','.join(HEADER)}"]
     problems = []
-    expected = ", ".join(sorted(LABELS))
+    expected = ", ".join(sorted({*LABELS, *extra_labels}))
     for row in reader:
         where = f"{shown} line {reader.line_num}"
         if not any(cell.strip() for cell in row):
@@ -100,7 +112,7 @@ def check_label_file(label_path: Path, labels_dir: Path) -> tuple[LabelledArticl
         except ValueError:
             problems.append(f"{where}: index {index_cell!r} is not a whole number")
             continue
-        if label not in LABELS:
+        if label not in LABELS and label not in extra_labels:
             problems.append(f"{where}: unknown label {label!r}; expected one of {expected}")
             continue
         if not text.strip():
