@@ -669,7 +669,7 @@ class ReportFormat(str, Enum):
 
 
 labels_app = typer.Typer(
-    help="Check, count, export and import label files.\n\nExample: triage labels check",
+    help="Check, count, compare, export and import label files.\n\nExample: triage labels check",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -810,6 +810,33 @@ def labels_import(
         f"Imported {result.articles} articles into {labels_dir} ({result.new_articles} new): "
         f"{result.added} labels added, {result.changed} changed, {result.removed} removed"
     )
+
+
+@labels_app.command("agree")
+@_user_errors
+def labels_agree(
+    dir_a: Path = typer.Argument(..., help="One analyst's labels folder (the rows of the confusion matrix)."),
+    dir_b: Path = typer.Argument(..., help="The other analyst's labels of the same articles (the columns)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with every figure and list."),
+    show: int = typer.Option(20, "--show", min=0, help="Disagreements to list (--json lists them all)."),
+) -> None:
+    """Measure how far two analysts' labels of the same articles agree.
+
+    Label files are paired by name; an article whose text differs between the
+    folders is reported, not compared. Prints the agreement and Cohen's kappa
+    overall and per article, the confusion matrix (rows DIR_A, columns DIR_B)
+    and the disagreements. Rows labelled 'unsure' count as not labelled.
+
+    Example: triage labels agree labels/ ../second_annotator/labels/
+    """
+    from triage.agreement import compare_labels
+    from triage.report import format_agreement
+
+    figures = compare_labels(dir_a, dir_b).as_dict()
+    if as_json:
+        typer.echo(json.dumps(figures, indent=1))
+    else:
+        typer.echo(format_agreement(figures, show=show))
 
 
 

@@ -165,3 +165,103 @@ def format_paragraph_benchmark(result: dict[str, Any]) -> str:
         lines.append(f"{name.replace('_', ' ')}: macro-F1 {fig['macro_f1']:.3f}")
     lines += ["", "macro-F1 over the four labels, every paragraph counted once.", f"({result['seconds']:.0f} s)"]
     return "\n".join(lines)
+
+def _side_names(folder_a: str, folder_b: str) -> tuple[str, str]:
+    """What to call the two folders: their names, or their paths when the names are the same."""
+    from pathlib import Path
+
+    from triage.text import escape_controls
+
+    a, b = Path(folder_a).name or folder_a, Path(folder_b).name or folder_b
+    if a == b:
+        a, b = folder_a, folder_b
+    return escape_controls(a), escape_controls(b)
+
+
+def _shortened(text: str, width: int = 70) -> str:
+    return repr(text if len(text) <= width else text[: width - 3] + "...")
+
+
+def _some(names: list[str], first: int = 3) -> str:
+    from triage.text import escape_controls
+
+    shown = ", ".join(escape_controls(n) for n in names[:first])
+    return shown + (f" and {len(names) - first} more" if len(names) > first else "")
+
+
+def format_agreement(figures: dict[str, Any], *, show: int = 20) -> str:
+    """Render a :class:`~triage.agreement.Agreement` (as a dict) for people.
+
+    A summary, one row per compared article, the confusion matrix (rows:
+    folder A, columns: folder B), the first ``show`` disagreements with their
+    text shortened, and what was left out of the comparison.
+    """
+    from triage.text import escape_controls
+
+    name_a, name_b = _side_names(figures["folder_a"], figures["folder_b"])
+    kappa = figures["kappa"]
+    lines = [
+        f"{name_a} (A) and {name_b} (B): {figures['articles']} articles compared, "
+        f"{figures['paragraphs']} paragraphs labelled in both",
+        f"agreement {figures['agreement']:.1%} ({figures['agreed']} of {figures['paragraphs']}), "
+        f"Cohen's kappa {'undefined (one label on both sides)' if kappa is None else f'{kappa:.3f}'}",
+        "",
+    ]
+
+    rows = figures["per_article"]
+    width = max(len("article"), *(len(escape_controls(r["article"])) for r in rows))
+    lines.append(f"{'article':{width}}  paragraphs  agreement  kappa")
+    undefined = empty = False
+    for row in rows:
+        if row["agreement"] is None:
+            agreement, kappa_cell, empty = "-", "-", True
+        else:
+            agreement = f"{row['agreement']:.1%}"
+            kappa_cell = "undefined" if row["kappa"] is None else f"{row['kappa']:.3f}"
+            undefined = undefined or row["kappa"] is None
+        lines.append(f"{escape_controls(row['article']):{width}}  {row['paragraphs']:10d}  {agreement:>9}  {kappa_cell}")
+    if undefined:
+        lines.append("kappa undefined: both folders give every compared paragraph of the article one and the same label")
+    if empty:
+        lines.append("-: no paragraph of the article is labelled in both folders")
+
+    confusion = figures["confusion"]
+    labels = confusion["labels"]
+    corner = f"{name_a} \\ {name_b}"
+    first = max(len(corner), *(len(label) for label in labels))
+    col = max(len(label) for label in labels)
+    lines += ["", f"confusion matrix: rows {name_a} (A), columns {name_b} (B)"]
+    lines.append(f"{corner:{first}}  " + "  ".join(f"{label:>{col}}" for label in labels))
+    for label, row in zip(labels, confusion["matrix"]):
+        lines.append(f"{label:{first}}  " + "  ".join(f"{n:>{col}d}" for n in row))
+
+    disagreements = figures["disagreements"]
+    lines += ["", f"disagreements: {len(disagreements)}" + (":" if disagreements and show else "")]
+    for d in disagreements[:show]:
+        lines.append(
+            f"  {escape_controls(d['article'])} #{d['index']}: {name_a} {d['label_a']}, "
+            f"{name_b} {d['label_b']}: {_shortened(d['text'])}"
+        )
+    if len(disagreements) > show:
+        lines.append(f"  ... and {len(disagreements) - show} more (see --show, or --json for all)")
+
+    left_out = []
+    if figures["only_in_a"]:
+        left_out.append(f"only in {name_a}: {len(figures['only_in_a'])} articles ({_some(figures['only_in_a'])})")
+    if figures["only_in_b"]:
+        left_out.append(f"only in {name_b}: {len(figures['only_in_b'])} articles ({_some(figures['only_in_b'])})")
+    for item in figures["not_comparable"]:
+        left_out.append(f"not comparable: {escape_controls(item['article'])}: {item['reason']}")
+    one_sided = figures["one_sided"]
+    if one_sided:
+        in_a = sum(1 for o in one_sided if o["side"] == "a")
+        left_out.append(
+            f"labelled in one folder only: {len(one_sided)} paragraphs "
+            f"({name_a} {in_a}, {name_b} {len(one_sided) - in_a})"
+        )
+    unsure = figures["unsure"]
+    if unsure["a"] or unsure["b"]:
+        left_out.append(f"labelled unsure: {name_a} {unsure['a']}, {name_b} {unsure['b']} paragraphs")
+    if left_out:
+        lines += ["", "left out of the figures:"] + [f"  {line}" for line in left_out]
+    return "\n".join(lines)
