@@ -295,3 +295,77 @@ def test_a_copied_labels_folder_works_for_stats_check_and_train(tmp_path):
     trained = triage("train", "--labels", str(copy), "--no-eval", "--model", str(tmp_path / "m.joblib"))
     assert trained.returncode == 0, trained.stderr
     assert (tmp_path / "m.joblib").is_file()
+
+
+# -- adjudication ---------------------------------------------------------------------------
+
+
+def _two_annotations(tmp_path: Path) -> tuple[Path, Path]:
+    text = "alpha\nbravo\ncharlie\ndelta\n"
+    folders = []
+    for name, labels in (("ann_a", ["attack", "state_response", "boilerplate", "attack"]),
+                         ("ann_b", ["attack", "social_context", "boilerplate", "state_response"])):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "one.txt").write_text(text, encoding="utf-8")
+        rows = "".join(f"{i},{label},{word}\n" for i, (label, word) in enumerate(zip(labels, text.split())))
+        (folder / "one.csv").write_text("index,label,text\n" + rows, encoding="utf-8")
+        folders.append(folder)
+    return folders[0], folders[1]
+
+
+def test_adjudication_copies_the_agreed_labels_and_asks_only_the_disagreements(tmp_path):
+    from triage.labelling import adjudication
+
+    folder_a, folder_b = _two_annotations(tmp_path)
+    out = tmp_path / "out"
+    plan = adjudication(folder_a, folder_b, out)
+    assert plan.agreed == 2 and plan.queue == [(0, 1), (0, 3)]
+    assert plan.answers == {(0, 1): ("state_response", "social_context"), (0, 3): ("attack", "state_response")}
+    (saved,) = load_labels(out)
+    assert saved.labels == {0: "attack", 2: "boilerplate"} and saved.answers[0].annotator == "agreed"
+    session = Session(plan.articles, order="review", annotator="judge", queue=plan.queue)
+    session.compare, session.compare_names = plan.answers, ("ann_a", "ann_b")
+    ended, drawn = _run(session, ["3", "1"])
+    assert ended == "done"
+    assert "ann_a: state_response   ann_b: social_context" in drawn
+    (saved,) = load_labels(out)
+    assert saved.labels == {0: "attack", 1: "social_context", 2: "boilerplate", 3: "attack"}
+    assert saved.answers[1].annotator == "judge"
+    # Again: nothing left to decide, nothing copied twice.
+    again = adjudication(folder_a, folder_b, out)
+    assert again.queue == [] and again.agreed == 0
+
+
+def test_adjudicate_in_a_terminal_walks_the_disagreements(tmp_path, model_path):
+    pexpect = pytest.importorskip("pexpect")
+    folder_a, folder_b = _two_annotations(tmp_path)
+    out = tmp_path / "out"
+    env = dict(os.environ, TRIAGE_HOME=str(tmp_path / "home"), TERM="xterm")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "triage", "label", "--adjudicate", str(folder_a), str(folder_b), "--labels", str(out),
+         "--annotator", "judge"],
+        env=env, encoding="utf-8", timeout=60, dimensions=(40, 160),
+    )
+    child.expect("2 labels both give copied")
+    child.expect("ann_a: (?:\x1b\\[[0-9;]*m)*state_response")
+    child.expect("q quit")
+    child.send("2")
+    child.expect("paragraph 4 of 4")
+    child.expect("q quit")
+    child.send("2")
+    child.expect("Labelled 2 paragraphs this session \\(state_response 2\\)")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    (saved,) = load_labels(out)
+    assert saved.labels == {0: "attack", 1: "state_response", 2: "boilerplate", 3: "state_response"}
+    refused = pexpect.spawn(
+        sys.executable, ["-m", "triage", "label", "--adjudicate", str(folder_a), str(folder_b)],
+        env=env, encoding="utf-8", timeout=60,
+    )
+    refused.expect("Error: --adjudicate: give the folder to save the decisions in with --labels OUT")
+    refused.expect(pexpect.EOF)
+    refused.close()
+    assert refused.exitstatus == 2

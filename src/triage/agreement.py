@@ -357,3 +357,21 @@ def list_disagreements(folder_a: str | Path, folder_b: str | Path) -> list[Disag
         As :func:`compare_labels`.
     """
     return list(compare_labels(folder_a, folder_b).disagreements)
+
+
+def comparable_articles(folder_a: str | Path, folder_b: str | Path) -> list[tuple[LabelledArticle, LabelledArticle]]:
+    """The articles both folders label, with the same text: each as folder A and folder B read it.
+
+    Raises
+    ------
+    LabelError
+        As :func:`compare_labels`.
+    """
+    folder_a, folder_b = _folder(folder_a), _folder(folder_b)
+    files_a, files_b = _files_by_article(folder_a), _files_by_article(folder_b)
+    pairs = []
+    for name in sorted(files_a.keys() & files_b.keys()):
+        article_a, article_b = _read(files_a[name], folder_a), _read(files_b[name], folder_b)
+        if _difference(article_a, article_b) is None:
+            pairs.append((article_a, article_b))
+    return pairs

@@ -553,6 +553,12 @@ def label(
         None, "--annotator", help="Name recorded with every answer. [default: your user name]"
     ),
     folds: int = typer.Option(10, "--folds", min=2, help="With --order review: grouped folds for the search."),
+    adjudicate: Optional[tuple[Path, Path]] = typer.Option(
+        None,
+        "--adjudicate",
+        help="DIR_A DIR_B: walk the paragraphs two labels folders label differently, showing both "
+        "answers, and save the decisions (and the labels both agree on) in --labels.",
+    ),
     trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
     """Label articles paragraph by paragraph in the terminal, with the model's suggestions.
@@ -572,6 +578,14 @@ def label(
         )
     from triage.labelling import LabelsLock, article_paths
 
+    if adjudicate is not None:
+        if labels is None:
+            raise UsageError("--adjudicate: give the folder to save the decisions in with --labels OUT")
+        if paths:
+            raise UsageError("--adjudicate: takes no article paths; the articles are those of the two folders")
+        with LabelsLock(labels):
+            _adjudicate(adjudicate, labels, annotator if annotator is not None else _annotator())
+        return
     labels_dir = labels or config.labels_dir()
     if not paths and order not in (Order.unsure, Order.review):
         raise UsageError("triage label: give article files or folders (or --order unsure / review)")
@@ -580,6 +594,48 @@ def label(
     with LabelsLock(labels_dir):
         _label_session(labels_dir, files, labels is not None, model, order, retrain_every,
                        annotator if annotator is not None else _annotator(), folds, trust_pickle)
+
+
+def _adjudicate(folders: tuple[Path, Path], out_dir: Path, annotator: str) -> None:
+    from rich.console import Console
+
+    from triage import label_ui
+    from triage.labelling import Session, adjudication
+
+    folder_a, folder_b = folders
+    if out_dir.resolve() in (folder_a.resolve(), folder_b.resolve()):
+        raise UsageError("--adjudicate: --labels must be a third folder, not one of the two compared")
+    plan = adjudication(folder_a, folder_b, out_dir)
+    session = Session(plan.articles, order="review", annotator=annotator, queue=plan.queue)
+    session.compare = plan.answers
+    session.compare_names = (str(folder_a), str(folder_b))
+    _started()
+    agreed = f"{plan.agreed} labels both give copied to {out_dir}; " if plan.agreed else ""
+    if session.current is None:
+        _note(f"{agreed}no disagreement left to decide")
+        return
+    _note(f"{agreed}{len(plan.queue)} disagreements to decide")
+    ended = _run_screen(session, Console(highlight=False), None, 0, label_ui.read_guide(out_dir, folder_a, config.labels_dir()))
+    typer.echo(session.summary(label_ui.labelled_total(out_dir)))
+    if ended == "interrupted":
+        raise typer.Exit(130)
+
+
+def _run_screen(session, console, retrainer, retrain_every, guide) -> str:
+    """The labelling screen on this terminal until it ends; Ctrl-C ends it with its summary."""
+    from triage import label_ui
+
+    # A Ctrl-C between two key reads arrives as SIGINT: make it the same
+    # KeyboardInterrupt, which the session ends on with its summary.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with label_ui.keys_from_terminal(sys.stdin.fileno()) as read_key:
+            return label_ui.run(
+                session, getchar=read_key, console=console, retrainer=retrainer,
+                retrain_every=retrain_every, guide=guide,
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _label_session(labels_dir, files, own_labels, model, order, retrain_every, annotator, folds, trust_pickle):
@@ -630,21 +686,7 @@ def _label_session(labels_dir, files, own_labels, model, order, retrain_every, a
 
     retrainer = label_ui.Retrainer(refit) if retrain_every else None
     guide = label_ui.read_guide(labels_dir, config.labels_dir())
-    # A Ctrl-C between two key reads arrives as SIGINT: make it the same
-    # KeyboardInterrupt, which the session ends on with its summary.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with label_ui.keys_from_terminal(sys.stdin.fileno()) as read_key:
-            ended = label_ui.run(
-                session,
-                getchar=read_key,
-                console=console,
-                retrainer=retrainer,
-                retrain_every=retrain_every,
-                guide=guide,
-            )
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    ended = _run_screen(session, console, retrainer, retrain_every, guide)
     typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
     if ended == "interrupted":
         raise typer.Exit(130)

@@ -289,6 +289,14 @@ def card(session: Session, note: str, width: int, height: int) -> Group:
     for after in paragraphs[index + 1 : index + 1 + context]:
         parts.append(_line(after.text, "dim"))
     parts.append(Rule(style="dim"))
+    if item in session.compare:
+        (name_a, name_b), (label_a, label_b) = session.compare_names, session.compare[item]
+        parts.append(
+            Text.assemble(
+                f"{escape_controls(name_a)}: ", _styled(label_a), f"   {escape_controls(name_b)}: ", _styled(label_b),
+                "   (choose the label by the guide: ? shows it)",
+            )
+        )
     answer = session.answer_of(item)
     if answer is not None:
         note_text = article.unsure.get(index, "")

@@ -144,6 +144,67 @@ def session_articles(labels_dir: Path) -> list[Article]:
     return [Article.from_labelled(article) for article in load_labels(labels_dir)]
 
 
+@dataclass(frozen=True)
+class Adjudication:
+    """What ``triage label --adjudicate A B --labels OUT`` asks: the disagreements, in OUT's articles."""
+
+    articles: list[Article]
+    queue: list[tuple[int, int]]
+    answers: dict[tuple[int, int], tuple[str, str]]
+    """Each queued paragraph's label in folder A and in folder B."""
+    agreed: int
+    """Labels both folders give, copied into OUT by :func:`adjudication`."""
+
+
+def adjudication(folder_a: Path, folder_b: Path, out_dir: Path) -> Adjudication:
+    """Prepare the adjudication of two labels folders into ``out_dir``.
+
+    Every article both folders label, with the same text, gets a label file in
+    ``out_dir`` (its text beside it). The labels both give are written there
+    at once (annotator ``agreed``, both folders' names in the note); the
+    paragraphs they label differently and that ``out_dir`` has no answer for
+    are queued, in reading order, for the adjudicator to decide. Run it again
+    and it resumes: the decided ones are not asked again.
+
+    Raises
+    ------
+    LabelError
+        As :func:`triage.agreement.compare_labels`, or ``out_dir`` holds
+        another text under an article's name.
+    OutputError
+        ``out_dir`` cannot be written.
+    """
+    from triage.agreement import comparable_articles
+
+    articles, queue, answers, agreed = [], [], {}, 0
+    note = f"{folder_a.name} and {folder_b.name} agree"
+    for article_a, article_b in comparable_articles(folder_a, folder_b):
+        article = open_article(article_a.article_path, out_dir)
+        if article.name != article_a.name:
+            raise LabelError(
+                f"{out_dir}: already holds another article named {article_a.name}; "
+                "give an empty --labels folder or the one of an earlier adjudication"
+            )
+        position = len(articles)
+        changed = False
+        for index, label in sorted(article_a.labels.items()):
+            other = article_b.labels.get(index)
+            if other is None or index in article.labels or index in article.unsure:
+                continue
+            if other == label:
+                article.labels[index] = label
+                article.answers[index] = Answer("agreed", now(), note)
+                agreed += 1
+                changed = True
+            else:
+                queue.append((position, index))
+                answers[(position, index)] = (label, other)
+        if changed:
+            article.save()
+        articles.append(article)
+    return Adjudication(articles, queue, answers, agreed)
+
+
 class LabelsLock:
     """An exclusive lock on a labels folder, so two sessions cannot interleave writes.
 
@@ -246,6 +307,9 @@ class Session:
     cursor: int | None = None
     current: tuple[int, int] | None = None
     last_saved: str = ""
+    compare: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    """For an adjudication: each paragraph's labels in the two folders compared."""
+    compare_names: tuple[str, str] = ("A", "B")
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
