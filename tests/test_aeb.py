@@ -19,8 +19,8 @@ from triage.aeb import (
     load_benchmark,
     shingle_fractions,
 )
-from triage.baselines import justext_keep, length_rule_keep
-from triage.errors import InputError, TriageError, UsageError
+from triage.baselines import justext_keep
+from triage.errors import InputError, MissingExtra, UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 AEB = Path(os.environ.get("TRIAGE_AEB") or REPO.parent / "shared" / "benchmarks" / "aeb")
@@ -156,7 +156,6 @@ def test_simple_baselines():
     assert keep_all(lines) == [True, True, True]
     assert keep_min_words(lines) == [False, True, False]
     assert keep_min_words(lines, min_words=3) == [False, True, True]
-    assert length_rule_keep(lines, min_words=3) == keep_min_words(lines, min_words=3)
 
 
 def test_justext_keeps_prose_and_drops_navigation():
@@ -177,8 +176,9 @@ def test_justext_unknown_language():
 
 def test_justext_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "justext", None)
-    with pytest.raises(TriageError, match=r"^jusText is not installed; pip install 'triage\[eval\]'$"):
+    with pytest.raises(MissingExtra, match=r"^the jusText baseline needs .* pip install 'triage\[eval\]'$") as caught:
         justext_keep(["Home"])
+    assert (caught.value.feature, caught.value.extra) == ("the jusText baseline", "eval")
 
 
 def fake_justext(monkeypatch, paragraphs: list[tuple[str, bool]]) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
 
@@ -133,14 +132,16 @@ def test_input_errors_are_single_lines(tmp_path, model_path):
     (tmp_path / "bad.txt").write_bytes(b"abc " + bytes(range(0x80, 0x100)) * 3)
     cases = {
         tmp_path / "missing.txt": f"Error: {tmp_path / 'missing.txt'}: no such file; check the path\n",
-        tmp_path / "empty_dir": f"Error: {tmp_path / 'empty_dir'}: folder has no article files (.txt, .html, .htm, .jsonl, .ndjson, .csv, .parquet); give files or another folder\n",
+        tmp_path / "empty_dir": f"Error: {tmp_path / 'empty_dir'}: folder has no article files (.txt, .text, .html, .htm, .jsonl, .ndjson, .csv, .parquet, .pq); give files or another folder\n",
         tmp_path / "bin.txt": f"Error: {tmp_path / 'bin.txt'}: looks binary (it has NUL bytes); give a plain-text article\n",
         tmp_path / "bad.txt": f"Error: {tmp_path / 'bad.txt'}: is not text in any encoding charset-normalizer recognises; re-save it as UTF-8\n",
     }
+    failed = "Note: 0 articles, 0 paragraphs, 0 dropped, 0 malformed records skipped, 1 input failed\n"
     for path, message in cases.items():
         result = run("classify", path, "--model", model_path)
         assert result.exit_code == 1, path
-        assert result.stderr == message
+        # A folder with no article is refused before the run; a file that fails ends it with its summary.
+        assert result.stderr == (message if path.is_dir() else message + failed)
 
 
 @pytest.mark.skipif(sys.platform == "win32" or __import__("os").geteuid() == 0, reason="root reads anything")
@@ -149,7 +150,7 @@ def test_unreadable_file(tmp_path, model_path):
     path.write_text("x")
     path.chmod(0)
     result = run("classify", path, "--model", model_path)
-    assert result.stderr == f"Error: {path}: permission denied; make the file readable\n"
+    assert result.stderr.splitlines()[0] == f"Error: {path}: permission denied; make the file readable"
 
 
 def test_one_bad_file_does_not_stop_the_others(seed, tmp_path, model_path):
@@ -166,7 +167,10 @@ def test_empty_and_blank_articles_give_a_note_and_exit_0(tmp_path, model_path):
         result = run("classify", tmp_path / name, "--model", model_path)
         assert result.exit_code == 0
         assert result.stdout == ""
-        assert result.stderr == f"Note: {tmp_path / name}: no paragraphs (the article is empty or blank)\n"
+        assert result.stderr == (
+            f"Note: {tmp_path / name}: no paragraphs (the article is empty or blank)\n"
+            "Note: 1 article, 0 paragraphs, 0 dropped, 0 malformed records skipped\n"
+        )
 
 
 def test_model_errors_are_single_lines(seed, tmp_path, model_path):
@@ -187,7 +191,8 @@ def test_default_model_is_built_with_a_note(seed, project):
     assert result.stderr.startswith(f"Note: no model at {project / 'models' / 'triage.joblib'}: building the default model")
     assert (project / "models" / "triage.joblib").is_file()
     again = run("classify", seed, "--format", "text")
-    assert again.stderr == "" and again.stdout == result.stdout
+    assert again.stdout == result.stdout
+    assert again.stderr == "Note: 1 article, 22 paragraphs, 0 dropped, 0 malformed records skipped\n"
 
 
 def _console(*args, stdin=None):
@@ -219,19 +224,24 @@ def test_help_does_not_import_sklearn_or_pandas():
     assert not imported & {"sklearn", "pandas", "joblib", "numpy", "scipy"}
 
 
-def test_classify_explain_gives_each_paragraphs_reasons(seed, model_path, tmp_path):
+def test_explain_gives_each_paragraphs_reasons_as_text_and_json(seed, model_path):
     from triage.text import read_text, split_paragraphs
 
-    result = run("classify", seed, "--model", model_path, "--explain")
+    result = run("explain", seed, "--model", model_path)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"== {seed}"
     assert len([line for line in lines if line.startswith("#")]) == len(split_paragraphs(read_text(seed)))
     assert "because:" in result.stdout
-    clash = run("classify", seed, "--model", model_path, "--explain", "--output", tmp_path / "out.jsonl")
-    assert clash.exit_code == 2
-    assert clash.stderr.startswith("Error: --explain prints explanations to the terminal; leave out --output")
-    assert not (tmp_path / "out.jsonl").exists()
+    as_json = run("explain", seed, "--model", model_path, "--json", "--top", "3")
+    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [r["index"] for r in rows] == list(range(len(split_paragraphs(read_text(seed)))))
+    assert all(r["source"] == str(seed) and len(r["reasons"]) <= 3 for r in rows)
+    # The same labels as classify gives.
+    classified = [json.loads(line) for line in run("classify", seed, "--model", model_path, "--format", "jsonl").stdout.splitlines()]
+    assert [r["label"] for r in rows] == [r["label"] for r in classified]
+    # classify has no --explain any more: one command explains.
+    assert run("classify", seed, "--model", model_path, "--explain").exit_code == 2
 
 
 def test_drop_threshold_trades_recall_for_precision(seed, model_path):

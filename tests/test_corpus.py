@@ -86,7 +86,7 @@ def test_malformed_records_are_reported_with_line_numbers_and_skipped(corpus, mo
     assert f"Warning: {corpus} line 4: 'text' is int, not text; skipped" in result.stderr
     assert f"Warning: {corpus} line 5: no 'text' field" in result.stderr
     assert f"Warning: {corpus} line 6: not a JSON object" in result.stderr
-    assert "Note: 4 malformed records skipped" in result.stderr
+    assert result.stderr.splitlines()[-1].endswith(", 4 malformed records skipped")
     assert "Traceback" not in result.stderr
     assert [r["source"] for r in _jsonl(result.stdout)].count("doc3") > 0
     assert {r["source"] for r in _jsonl(result.stdout)} == {"doc0", "doc1", "doc2", "doc3"}
@@ -99,8 +99,9 @@ def test_strict_stops_at_the_first_bad_record_keeping_what_came_before(corpus, m
     out = tmp_path / "out.jsonl"
     result = run("classify", corpus, "--model", model_path, "--strict", "--chunk-size", "2", "-o", out)
     assert result.returncode == 1
-    assert result.stderr.startswith(f"Error: {corpus} line 6: not valid JSON")
-    assert "the 5 articles before it are written" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {corpus} line 6: not valid JSON")
+    assert errors[0].endswith("stopped there (strict reading); the 5 articles before it are written to " + str(out))
     rows = _jsonl(out.read_text(encoding="utf-8"))
     sources = [r["source"] for r in rows]
     assert list(dict.fromkeys(sources)) == [f"doc{i}" for i in range(5)]  # in order, each once
@@ -119,11 +120,24 @@ def test_small_chunks_and_two_jobs_give_the_same_output(corpus, model_path):
     assert header[:6] == ["source", "index", "start", "end", "label", "score"]
 
 
-def test_drop_boilerplate_on_a_corpus_writes_one_clean_record_per_article(corpus, model_path, tmp_path):
-    result = run("classify", corpus, "--model", model_path, "--drop", "boilerplate", "--format", "jsonl")
+def test_per_article_writes_one_clean_record_per_article_with_its_fields(corpus, model_path, tmp_path):
+    result = run("classify", corpus, "--model", model_path, "--drop", "boilerplate", "--per-article", "--format", "jsonl")
     assert result.returncode == 0, result.stderr
     records = _jsonl(result.stdout)
     assert [r["id"] for r in records] == [f"doc{i}" for i in range(12)]
+    assert [r["extra"] for r in records] == list(range(12))  # the record's other fields are kept
+    assert list(records[0]) == ["id", "extra", "text", "dropped"]
+    # Without --per-article the same run gives paragraph rows, as for plain text files.
+    rows = _jsonl(run("classify", corpus, "--model", model_path, "--drop", "boilerplate", "--format", "jsonl").stdout)
+    assert {"source", "index", "label", "text"} <= set(rows[0]) and len(rows) > len(records)
+    summary = result.stderr.splitlines()[-1]
+    kept = sum(len(r["text"].splitlines()) for r in records)
+    assert summary == (
+        f"Note: 12 articles, {kept + sum(r['dropped'] for r in records)} paragraphs, "
+        f"{sum(r['dropped'] for r in records)} dropped, 0 malformed records skipped"
+    )
+    table = run("classify", corpus, "--model", model_path, "--per-article", "--format", "text")
+    assert table.returncode == 2 and "--per-article: writes records" in table.stderr
     seed = tmp_path / "seed.txt"
     seed.write_text(SEEDS[1], encoding="utf-8")
     clean = run("classify", seed, "--model", model_path, "--drop", "boilerplate", "--format", "text").stdout
@@ -224,7 +238,7 @@ def test_html_without_a_charset_is_read_as_utf8_and_binary_is_refused(tmp_path, 
     binary.write_bytes(b"\x89PNG\x00\x00\x01")
     result = run("classify", binary, "--model", model_path, "--format", "jsonl")
     assert result.returncode == 1
-    assert result.stderr.strip() == f"Error: {binary}: looks binary (NUL bytes), not an HTML page"
+    assert result.stderr.splitlines()[0] == f"Error: {binary}: looks binary (NUL bytes), not an HTML page"
 
 
 def test_a_folder_gives_its_articles_pages_and_corpora(tmp_path, model_path):

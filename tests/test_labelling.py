@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.labelling import LabelsLock, Session, Suggestion, open_article
+from triage.labelling import LabelsLock, Session, open_article
 from triage.text import split_paragraphs
 
 pexpect = pytest.importorskip("pexpect")

@@ -11,8 +11,7 @@ import html
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from triage.aeb import keep_min_words
-from triage.errors import TriageError, UsageError
+from triage.errors import MissingExtra, UsageError
 
 
 def _key(text: str) -> str:
@@ -42,7 +41,7 @@ def justext_keep(lines: Sequence[str], *, language: str = "English") -> list[boo
 
     Raises
     ------
-    TriageError
+    MissingExtra
         jusText is not installed.
     UsageError
         jusText has no stoplist for ``language``.
@@ -57,7 +56,7 @@ def justext_keep(lines: Sequence[str], *, language: str = "English") -> list[boo
     try:
         import justext
     except ImportError:
-        raise TriageError("jusText is not installed; pip install 'triage[eval]'") from None
+        raise MissingExtra("the jusText baseline", "eval") from None
     try:
         stoplist = justext.get_stoplist(language)
     except ValueError:
@@ -82,12 +81,3 @@ def justext_keep(lines: Sequence[str], *, language: str = "English") -> list[boo
             for p, line in zip(range(p_start, p_end), range(l_start, l_end)):
                 kept[candidates[line]] = not paragraphs[p].is_boilerplate
     return kept
-
-
-def length_rule_keep(lines: Sequence[str], *, min_words: int = 10) -> list[bool]:
-    """Keep the lines of at least ``min_words`` whitespace-separated words.
-
-    The same rule as :func:`triage.aeb.keep_min_words`, under the name the
-    other baselines follow.
-    """
-    return keep_min_words(lines, min_words=min_words)

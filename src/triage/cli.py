@@ -7,14 +7,12 @@ so ``triage --help`` stays fast.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import gc
 import json
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -27,7 +25,7 @@ except ImportError:  # older typer runs on click itself
     from click import exceptions as click_errors
 
 from triage import __version__, config
-from triage.errors import InputError, LabelError, ModelError, OutputError, TriageError, UsageError, WorkerError
+from triage.errors import InputError, LabelError, ModelError, OutputError, TriageError, UsageError
 
 app = typer.Typer(
     name="triage",
@@ -209,32 +207,12 @@ def _label_set(value: Optional[str], option: str) -> set[str] | None:
     return set(names)
 
 
-ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl", ".ndjson", ".csv", ".parquet")
+def _output_suffixes() -> dict[str, str]:
+    """Output format by file name ending: the input suffixes of the formats triage also writes."""
+    from triage.corpus import SUFFIX_FORMATS
 
-
-def _inputs(paths: list[str]) -> Iterator[str]:
-    """Expand the command's paths: ``-`` for stdin, a folder to its article and corpus files."""
-    for given in paths:
-        if given == "-":
-            yield given
-            continue
-        path = Path(given)
-        if path.is_dir():
-            files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in ARTICLE_SUFFIXES)
-            if not files:
-                raise InputError(
-                    f"{given}: folder has no article files ({', '.join(ARTICLE_SUFFIXES)}); "
-                    "give files or another folder"
-                )
-            yield from (str(f) for f in files)
-        else:
-            yield given
-
-
-_FORMAT_BY_SUFFIX = {
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
-    ".txt": "text", ".text": "text",
-}
+    written = {"txt": "text", "jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
+    return {suffix: written[fmt] for suffix, fmt in SUFFIX_FORMATS.items() if fmt in written}
 
 
 def _format_for(output: Path) -> OutputFormat:
@@ -245,12 +223,12 @@ def _format_for(output: Path) -> OutputFormat:
     """
     if output.is_dir():
         raise OutputError(f"{output}: is a folder; give a file name in it, e.g. {output / 'out.jsonl'}")
-    by_suffix = _FORMAT_BY_SUFFIX.get(output.suffix.lower())
+    by_suffix = _output_suffixes().get(output.suffix.lower())
     if by_suffix is not None:
         return OutputFormat(by_suffix)
     if output.exists() and not output.is_file() and not output.is_dir():
         return OutputFormat.jsonl
-    known = ", ".join(sorted(_FORMAT_BY_SUFFIX))
+    known = ", ".join(sorted(_output_suffixes()))
     raise UsageError(
         f"--output {output}: cannot tell the format from {output.suffix or 'a name without an extension'!r}; "
         f"give --format (jsonl, csv, text or parquet) or one of {known}"
@@ -350,31 +328,36 @@ def classify(
         False, "--strict", help="Stop at the first malformed record instead of skipping it."
     ),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes."),
-    chunk_size: int = typer.Option(64, "--chunk-size", min=1, help="Articles classified per batch."),
+    chunk_size: Optional[int] = typer.Option(
+        None, "--chunk-size", min=1, help="Articles classified per batch (local engine). [default: 64]"
+    ),
     engine: Engine = typer.Option(Engine.local, "--engine", help="local, or dask (with --scheduler)."),
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler", help="Dask scheduler address for --engine dask, e.g. tcp://host:8786."
     ),
+    per_article: bool = typer.Option(
+        False,
+        "--per-article",
+        help="One record per article (id, the corpus record's other fields in JSON Lines, the kept text, "
+        "the dropped count) instead of one per paragraph; with --format jsonl, csv or parquet.",
+    ),
     force: bool = FORCE_OPTION,
     trust_pickle: bool = TRUST_PICKLE_OPTION,
-    explain: bool = typer.Option(
-        False, "--explain", help="Print each paragraph's label with the features that pushed it there."
-    ),
 ) -> None:
     """Label every paragraph of the given articles with a type and a score.
 
     --drop boilerplate drops a paragraph when its boilerplate score is the
     highest and reaches the drop threshold (--drop-threshold, or the model's,
     chosen in training to keep 98% of story paragraphs), whatever --min-score
-    made of its label. On a
-    corpus (jsonl, csv, parquet) with --format jsonl, csv or parquet it writes
-    one record per article instead: id, the cleaned text and the dropped count.
+    made of its label. Output is one record per paragraph; --per-article
+    writes one per article instead: id, the cleaned text and the dropped count.
+    Every run ends with a one-line summary on stderr.
 
     Example: triage classify --drop boilerplate --format text report.txt > clean.txt
 
-    Example: triage classify corpus.jsonl --drop boilerplate --output clean.jsonl --jobs 2
+    Example: triage classify corpus.jsonl --drop boilerplate --per-article --output clean.jsonl --jobs 2
     """
-    from triage.corpus import CORPUS_FORMATS, Skipped, detect_format, read_records
+    from triage.corpus import CORPUS_FORMATS, detect_format, expand_inputs
 
     drop_set = _label_set(drop, "--drop")
     keep_set = _label_set(keep, "--keep")
@@ -392,115 +375,52 @@ def classify(
         fmt = OutputFormat.table if sys.stdout.isatty() else OutputFormat.jsonl
     if fmt is OutputFormat.parquet and output is None:
         raise UsageError("--format parquet: Parquet is binary; write it to a file with --output FILE")
+    if per_article and fmt not in (OutputFormat.jsonl, OutputFormat.csv, OutputFormat.parquet):
+        raise UsageError(f"--per-article: writes records; give --format jsonl, csv or parquet (not {fmt.value})")
+    if engine is Engine.dask and chunk_size is not None:
+        raise UsageError("--chunk-size: the Dask engine classifies a partition (32 MB of input) at a time; leave it out")
     jobs = _capped_jobs(jobs)
-    sources = list(_inputs(paths))
+    sources = expand_inputs(paths)
     formats = {source: detect_format(source, input_format) for source in sources}
     if input_format is None and formats.get("-", "txt") != "txt":
         _note(f"standard input looks like {formats['-']}; reading it as such (--input-format txt reads it as text)")
     corpus = any(f in CORPUS_FORMATS for f in formats.values())
-    clean = bool(
-        corpus and drop_set and "boilerplate" in drop_set
-        and fmt in (OutputFormat.jsonl, OutputFormat.csv, OutputFormat.parquet)
-    )
 
-    from triage.stream import Options, Sink, chunks, rendered_chunks
+    from triage.stream import ReadOptions, Sink, WriteOptions, classify_sources
 
-    options = Options(
+    write = WriteOptions(
         fmt=fmt.value,
         drop=frozenset(drop_set) if drop_set else None,
         keep=frozenset(keep_set) if keep_set else None,
         min_score=min_score,
         drop_threshold=drop_threshold,
-        clean=clean,
+        per_article=per_article,
     )
-    if explain:
-        clashes = [
-            name for name, given in (
-                ("--output", output is not None), ("--format", output_format is not None),
-                ("--drop", drop is not None), ("--keep", keep is not None),
-                ("--min-score", min_score is not None), ("--jobs", jobs > 1),
-                ("--engine dask", engine is Engine.dask),
-            ) if given
-        ]
-        if clashes:
-            raise UsageError(f"--explain prints explanations to the terminal; leave out {', '.join(clashes)}")
+    read = ReadOptions(input_format=input_format, text_field=text_field, id_field=id_field, strict=strict)
+    if engine is Engine.dask and not scheduler:
+        raise UsageError("--engine dask: give the cluster's --scheduler ADDRESS (e.g. tcp://host:8786)")
+    if engine is Engine.dask and any(f not in CORPUS_FORMATS for f in formats.values()):
+        raise UsageError("--engine dask: reads corpora (.jsonl, .csv, .parquet) only")
     fitted = _load_model(model, force=force, trust_pickle=trust_pickle)
     _started()
-    if explain:
-        _explain_sources(fitted, sources, 5, input_format, text_field=text_field, id_field=id_field)
-        return
+    from triage.render import draw_table
+
+    sink = Sink(write, output, many_sources=len(sources) > 1 or corpus, draw=draw_table)
     if engine is Engine.dask:
-        from triage.dask import classify_corpus_with_dask
+        from triage.dask import classify_sources_with_dask
 
-        if not scheduler:
-            raise UsageError("--engine dask: give the cluster's --scheduler ADDRESS (e.g. tcp://host:8786)")
-        if any(f not in CORPUS_FORMATS for f in formats.values()):
-            raise UsageError("--engine dask: reads corpora (.jsonl, .csv, .parquet) only")
-        sink = Sink(options, output, many_sources=True)
-        try:
-            skipped = classify_corpus_with_dask(
-                fitted, sources, formats, options, sink, scheduler=scheduler,
-                text_field=text_field, id_field=id_field or "id", chunk_size=chunk_size,
-            )
-        except BaseException:
-            sink.abandon()
-            raise
-        sink.close()
-        if skipped:
-            _note(f"{skipped} malformed records skipped")
-        return
-
-    state = {"failed": 0, "skipped": 0, "stop": None, "articles": 0}
-
-    def records():
-        for source in sources:
-            source_format = formats[source]
-            try:
-                for item in read_records(source, source_format, text_field=text_field, id_field=id_field):
-                    if isinstance(item, Skipped):
-                        if strict:
-                            state["stop"] = f"{item.where}: {item.reason}; stopped by --strict"
-                            return
-                        _err(f"Warning: {item.where}: {item.reason}; skipped")
-                        state["skipped"] += 1
-                        continue
-                    if source_format not in CORPUS_FORMATS and not item.text.strip():
-                        _note(f"{source}: no paragraphs (the article is empty or blank)")
-                    state["articles"] += 1
-                    yield item
-            except InputError as exc:
-                if strict:
-                    state["stop"] = f"{exc}; stopped by --strict"
-                    return
-                _err(f"Error: {exc}")
-                state["failed"] += 1
-
-    sink = Sink(options, output, many_sources=len(sources) > 1 or corpus)
-    try:
+        summary = classify_sources_with_dask(fitted, sources, read, write, sink, scheduler=scheduler, warn=_err)
+    else:
         with _progress("classifying (articles)") as progress:
-            for _, rendered in rendered_chunks(fitted, chunks(records(), chunk_size), options, jobs=jobs):
-                sink.write(rendered)
-                if progress is not None:
-                    progress(state["articles"], None)
-    except WorkerError as exc:
-        sink.abandon()
-        raise WorkerError(f"{exc}; {sink.outcome()}" if output is not None else str(exc)) from None
-    except BaseException:
-        sink.abandon()
-        raise
-    written = sink.finish(failed=bool(state["stop"] or state["failed"]))
-    if state["stop"]:
-        if not written:
-            kept = f"; {output} was left as it was"
-        elif state["articles"]:
-            kept = f"; the {state['articles']} articles before it are written" + (f" to {output}" if output else "")
-        else:
-            kept = ""
-        raise InputError(state["stop"] + kept)
-    if state["skipped"]:
-        _note(f"{state['skipped']} malformed records skipped")
-    if state["failed"]:
-        if not written:
+            summary = classify_sources(
+                fitted, sources, read, write, sink, jobs=jobs, chunk_size=chunk_size or 64, warn=_err,
+                progress=None if progress is None else (lambda articles: progress(articles, None)),
+            )
+    _note(summary.line())
+    if summary.stopped:
+        raise InputError(summary.stopped)
+    if summary.failed:
+        if not summary.written:
             _note(f"{output} was left as it was, since an input failed")
         raise typer.Exit(1)
 
@@ -974,7 +894,7 @@ def evaluate(
 @_user_errors(loads_model=True)
 def explain(
     paths: Optional[list[str]] = typer.Argument(
-        None, help="Article files, folders or - to explain; none: the model's strongest features."
+        None, help="Articles, corpora, folders or - to explain; none: the model's strongest features."
     ),
     model: Optional[Path] = typer.Option(
         None, "--model", help=f"Model file. [default: {DEFAULT_MODEL}]"
@@ -982,6 +902,12 @@ def explain(
     top: Optional[int] = typer.Option(
         None, "--top", min=1, help="Features to show. [default: 20 per class, 5 per paragraph]"
     ),
+    as_json: bool = typer.Option(False, "--json", help="JSON Lines: one object per class or per paragraph."),
+    input_format: Optional[str] = typer.Option(
+        None, "--input-format", help="txt, html, jsonl, csv or parquet. [default: from each file's extension]"
+    ),
+    text_field: str = typer.Option("text", "--text-field", help="Corpus field holding the article text."),
+    id_field: Optional[str] = typer.Option(None, "--id-field", help="Corpus field holding the article id."),
     force: bool = FORCE_OPTION,
     trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
@@ -993,29 +919,28 @@ def explain(
 
     Example: triage explain --top 20
 
-    Example: triage explain report.txt
+    Example: triage explain report.txt --json
     """
+    from triage.corpus import Skipped, detect_format, expand_inputs, read_records
     from triage.explain import top_features
 
+    sources = expand_inputs(paths) if paths else []
+    formats = {source: detect_format(source, input_format) for source in sources}
     fitted = _load_model(model, force=force, trust_pickle=trust_pickle)
     _started()
     if not paths:
         for label, features in top_features(fitted, top or 20).items():
+            if as_json:
+                typer.echo(json.dumps({"label": label, "features": [[n, round(w, 6)] for n, w in features]}))
+                continue
             typer.echo(f"{label}:")
             for name, weight in features:
                 typer.echo(f"  {weight:+7.3f}  {name}")
         return
-    _explain_sources(fitted, _inputs(paths), top or 5)
-
-
-def _explain_sources(fitted, sources: Iterable[str], top: int, input_format: Optional[str] = None, **fields) -> None:
-    """Explain every article of the expanded inputs; a file that cannot be read fails at the end."""
-    from triage.corpus import Skipped, detect_format, read_records
-
     failed = 0
     for source in sources:
         try:
-            items = list(read_records(source, detect_format(source, input_format), **fields))
+            items = list(read_records(source, formats[source], text_field=text_field, id_field=id_field))
         except InputError as exc:
             _err(f"Error: {exc}")
             failed += 1
@@ -1024,18 +949,28 @@ def _explain_sources(fitted, sources: Iterable[str], top: int, input_format: Opt
             if isinstance(item, Skipped):
                 _err(f"Warning: {item.where}: {item.reason}; skipped")
                 continue
-            _explain_one(fitted, item.id, item.text, top)
+            _explain_one(fitted, item.id, item.text, top or 5, as_json=as_json)
     if failed:
         raise typer.Exit(1)
 
 
-def _explain_one(fitted, source: str, text: str, top: int) -> None:
+def _explain_one(fitted, source: str, text: str, top: int, *, as_json: bool = False) -> None:
     """Print each paragraph of one article with the features behind its label."""
     from triage.explain import explain_paragraphs
     from triage.text import escape_controls, split_paragraphs
 
+    explained = explain_paragraphs(fitted, split_paragraphs(text), top)
+    if as_json:
+        for item in explained:
+            p = item.paragraph
+            typer.echo(json.dumps({
+                "source": source, "index": p.index, "label": p.label, "score": round(p.score, 6),
+                "reasons": [[name, round(value, 6)] for name, value in item.reasons],
+                "first_pass_label": item.first_pass_label, "text": p.text,
+            }, ensure_ascii=False))
+        return
     typer.echo(f"== {escape_controls(source)}")  # read by people: input escapes are shown, not run
-    for item in explain_paragraphs(fitted, split_paragraphs(text), top):
+    for item in explained:
         p = item.paragraph
         typer.echo(f"#{p.index} {p.label} {p.score:.2f}  {escape_controls(p.text[:90])}")
         reasons = ", ".join(f"{name} {value:+.2f}" for name, value in item.reasons)

@@ -14,15 +14,16 @@ import codecs
 import csv
 import io
 import json
+import math
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 from typing import BinaryIO
 
-from triage.errors import InputError, UsageError
+from triage.errors import InputError, MissingExtra, UsageError
 from triage.text import (
     MAX_INPUT_BYTES,
     check_text,
@@ -36,7 +37,7 @@ from triage.text import (
 
 FORMATS = ("txt", "html", "jsonl", "csv", "parquet")
 CORPUS_FORMATS = ("jsonl", "csv", "parquet")
-_SUFFIXES = {
+SUFFIX_FORMATS = {
     ".txt": "txt",
     ".text": "txt",
     ".html": "html",
@@ -57,6 +58,8 @@ class Record:
     text: str
     page: Any = None
     """For an HTML page, its blocks and markup (:class:`triage.html.Page`); ``text`` is the blocks' text."""
+    fields: dict = field(default_factory=dict)
+    """A corpus record's other fields (``url``, ``date``, ...) whose values are JSON scalars."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,33 @@ class Skipped:
 
     where: str
     reason: str
+
+
+SUFFIXES = tuple(SUFFIX_FORMATS)
+"""The file name endings read as articles or corpora (``.txt``, ``.html``, ``.jsonl``, ...): the one table."""
+
+
+def expand_inputs(paths: list[str]) -> list[str]:
+    """The sources named by ``paths``: ``-`` for standard input, a folder for its files of :data:`SUFFIXES`.
+
+    Raises
+    ------
+    InputError
+        A folder holds no such file.
+    """
+    out: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if given != "-" and path.is_dir():
+            files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in SUFFIX_FORMATS)
+            if not files:
+                raise InputError(
+                    f"{given}: folder has no article files ({', '.join(SUFFIXES)}); give files or another folder"
+                )
+            out.extend(str(f) for f in files)
+        else:
+            out.append(given)
+    return out
 
 
 def detect_format(path: str, given: str | None = None) -> str:
@@ -79,7 +109,7 @@ def detect_format(path: str, given: str | None = None) -> str:
         return given
     if path == "-":
         return _sniff(_stdin().peek(65536)[:65536])
-    return _SUFFIXES.get(Path(path).suffix.lower(), "txt")
+    return SUFFIX_FORMATS.get(Path(path).suffix.lower(), "txt")
 
 
 _STDIN: list[tuple[object, BinaryIO]] = []
@@ -168,6 +198,15 @@ def _close(handle: BinaryIO, path: str) -> None:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _plain_value(value) -> bool:
+    """A value a per-article record can carry as it is: a JSON scalar, finite, with no lone surrogate."""
+    if value is None or isinstance(value, (bool, int)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and not _SURROGATE.search(value)
+
+
 def _record(fields: dict, where: str, text_field: str, id_field: str, default_id: str) -> Record | Skipped:
     if text_field not in fields:
         return Skipped(where, f"no {text_field!r} field (set --text-field)")
@@ -182,7 +221,13 @@ def _record(fields: dict, where: str, text_field: str, id_field: str, default_id
     reason = long_line(text)
     if reason:
         return Skipped(where, reason)
-    return Record(article_id, text)
+    others = {
+        str(name): value
+        for name, value in fields.items()
+        if name not in (text_field, id_field)
+        and _plain_value(value)
+    }
+    return Record(article_id, text, fields=others)
 
 
 _FIELD_PROBE = 100
@@ -320,7 +365,7 @@ def _parquet(path: str, text_field: str, id_field: str | None, batch_size: int =
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError(f"{path}: reading Parquet needs pyarrow; pip install 'triage[parquet]'") from None
+        raise MissingExtra(f"{path}: reading Parquet", "parquet") from None
     if path == "-" or (Path(path).exists() and not Path(path).is_file()):
         raise InputError(f"{path}: Parquet is read from a file's end; give a regular file, not a pipe or folder")
     try:

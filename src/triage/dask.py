@@ -3,14 +3,14 @@
 :func:`classify_dataframe` turns a ``dask.dataframe`` of articles into one of
 paragraphs with :meth:`triage.model.Model.classify_frame` per partition. The
 model is one object in the task graph, sent to each worker once (not once per
-partition). :func:`classify_corpus_with_dask` is what ``triage classify
+partition). :func:`classify_sources_with_dask` is what ``triage classify
 --engine dask --scheduler ADDRESS`` runs: the same rendering as the local
 engine, computed on the cluster, written in partition order.
 """
 
 from __future__ import annotations
 
-from triage.errors import InputError, UsageError
+from triage.errors import InputError, MissingExtra, UsageError
 
 
 def _require():
@@ -18,7 +18,7 @@ def _require():
         import dask
         import dask.dataframe as dd
     except ImportError:
-        raise UsageError("Dask is not installed; pip install 'triage[dask]'") from None
+        raise MissingExtra("the Dask engine", "dask") from None
     return dask, dd
 
 
@@ -55,7 +55,7 @@ def _classify_partition(part, model, text_column, id_column, batch_size):
     return model.classify_frame(part, text_column=text_column, id_column=id_column, batch_size=batch_size)
 
 
-def _read(dd, source: str, fmt: str, text_field: str, id_field: str, chunk_size: int):
+def _read(dd, source: str, fmt: str, text_field: str, id_field: str):
     try:
         if fmt == "parquet":
             frame = dd.read_parquet(source)
@@ -86,30 +86,27 @@ def _render_partition(part, model, options, text_field: str, id_field: str):
             skipped += 1
             continue
         records.append(Record(str(article_id), text))
-    return render(model, records, options), skipped
+    return render(model, records, options), len(records), skipped
 
 
-def classify_corpus_with_dask(
-    model,
-    sources: list[str],
-    formats: dict[str, str],
-    options,
-    sink,
-    *,
-    scheduler: str,
-    text_field: str = "text",
-    id_field: str = "id",
-    chunk_size: int = 64,
-) -> int:
-    """Classify corpus files on the cluster at ``scheduler``; write to ``sink`` in order.
+def classify_sources_with_dask(model, sources: list[str], read, write, sink, *, scheduler: str, warn=None):
+    """Classify corpus files on the cluster at ``scheduler``; write to ``sink`` in order, then finish it.
 
-    Returns the number of malformed records (text not a string) skipped.
+    The Dask side of :func:`triage.stream.classify_sources`: the same
+    :class:`~triage.stream.ReadOptions`, :class:`~triage.stream.WriteOptions`
+    and :class:`~triage.stream.Summary`. Each partition (32 MB of input) is
+    classified as one batch; a record whose text is not a string is skipped
+    (counted, not warned one by one); the corpus needs an id column
+    (``read.id_field``, ``id`` by default).
     """
+    from triage.corpus import detect_format
+    from triage.stream import Summary
+
     dask, dd = _require()
     try:
         from dask.distributed import Client
     except ImportError:
-        raise UsageError("dask.distributed is not installed; pip install 'triage[dask]'") from None
+        raise MissingExtra("the Dask engine", "dask") from None
     try:
         client = Client(scheduler, timeout="10s")
     except (ValueError, TypeError) as exc:  # distributed's parse of the address
@@ -118,20 +115,26 @@ def classify_corpus_with_dask(
         ) from None
     except (OSError, TimeoutError) as exc:
         raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
-    skipped = 0
-    with client:
-        [shared] = client.scatter([model], broadcast=True)
-        for source in sources:
-            frame = _read(dd, source, formats[source], text_field, id_field, chunk_size)
-            parts = frame.to_delayed()
-            futures = client.compute(
-                [
-                    dask.delayed(_render_partition)(part, shared, options, text_field, id_field)
-                    for part in parts
-                ]
-            )
-            for future in futures:  # in partition order, as each is ready
-                rendered, bad = future.result()
-                skipped += bad
-                sink.write(rendered)
-    return skipped
+    summary = Summary()
+    id_field = read.id_field or "id"
+    try:
+        with client:
+            [shared] = client.scatter([model], broadcast=True)
+            for source in sources:
+                frame = _read(dd, source, detect_format(source, read.input_format), read.text_field, id_field)
+                parts = frame.to_delayed()
+                futures = client.compute(
+                    [dask.delayed(_render_partition)(part, shared, write, read.text_field, id_field) for part in parts]
+                )
+                for future in futures:  # in partition order, as each is ready
+                    rendered, articles, bad = future.result()
+                    summary.articles += articles
+                    summary.skipped += bad
+                    summary.paragraphs += rendered.paragraphs
+                    summary.dropped += rendered.dropped
+                    sink.write(rendered.output)
+    except BaseException:
+        sink.abandon()
+        raise
+    summary.written = sink.finish()
+    return summary

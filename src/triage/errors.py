@@ -33,3 +33,20 @@ class OutputError(TriageError):
 
 class WorkerError(TriageError):
     """A worker process died before it finished its share of the work."""
+
+
+class MissingExtra(TriageError):
+    """A feature needs an optional dependency that is not installed.
+
+    Parameters
+    ----------
+    feature
+        What the user asked for, e.g. ``"reading Parquet"``.
+    extra
+        The extra of ``pyproject.toml`` that installs it, e.g. ``"parquet"``.
+    """
+
+    def __init__(self, feature: str, extra: str):
+        self.feature = feature
+        self.extra = extra
+        super().__init__(f"{feature} needs the optional dependencies of triage[{extra}]; pip install 'triage[{extra}]'")

@@ -256,7 +256,7 @@ def model_keep(model: Model, lines: Sequence[str], threshold: float | None = Non
 
 def plot_confusion(figures: dict[str, Any], path: str | Path, *, title: str) -> Path:
     """Draw a confusion matrix (an Evaluation as a dict) to a PNG file."""
-    from triage.errors import TriageError
+    from triage.errors import MissingExtra
 
     try:
         import matplotlib
@@ -264,7 +264,7 @@ def plot_confusion(figures: dict[str, Any], path: str | Path, *, title: str) -> 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise TriageError("--plot needs matplotlib; pip install 'triage[eval]'") from None
+        raise MissingExtra("drawing the plot", "eval") from None
     from sklearn.metrics import ConfusionMatrixDisplay
 
     from triage._atomic import atomic_write

@@ -173,11 +173,6 @@ def label_stats(articles: list[LabelledArticle], labels_dir: Path) -> list[dict]
 # -- export and import -------------------------------------------------------
 
 FORMATS = ("doccano", "labelstudio")
-LABEL_STUDIO_CONFIG = (
-    '<View><Text name="text" value="$text"/><Choices name="label" toName="text" choice="single">'
-    + "".join(f'<Choice value="{label}"/>' for label in LABELS)
-    + "</Choices></View>"
-)
 
 
 def _choice(label: str) -> dict:

@@ -31,6 +31,7 @@ from rich.text import Text
 from triage.config import LABELS
 from triage.labelling import Session
 from triage.labels import UNSURE
+from triage.render import LABEL_STYLES
 from triage.text import escape_controls
 
 
@@ -63,13 +64,7 @@ KEY_HELP = (
     "n unsure", "k skip", "←/p back", "→ forward", "u undo", "v article", "? guide", "q quit",
 )
 
-STYLES = {
-    "attack": "bold red",
-    "state_response": "bold blue",
-    "social_context": "green",
-    "boilerplate": "magenta",
-    UNSURE: "yellow",
-}
+STYLES = LABEL_STYLES
 
 
 # -- the guide ----------------------------------------------------------------

@@ -158,11 +158,11 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
     n_jobs
         Inner folds fitted at once (joblib; ``-1`` for one per core). Inside
         a worker of an outer parallel loop joblib runs them one by one.
-    share_features
-        When ``first`` is a :class:`~sklearn.pipeline.Pipeline`, fit its
-        feature steps once on all samples and only its last step (the
-        classifier) per inner fold; otherwise refit the whole of ``first``
-        in every fold.
+
+    When ``first`` is a :class:`~sklearn.pipeline.Pipeline`, its feature
+    steps are fitted once on all samples and only its last step (the
+    classifier) per inner fold; any other ``first`` is refitted whole in
+    every fold.
     """
 
     def __init__(
@@ -172,10 +172,8 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         inner_folds: int = 4,
         random_state: int = 0,
         n_jobs=None,
-        share_features: bool = True,
     ):
         self.first = first
-        self.share_features = share_features
         self.C = C
         self.inner_folds = inner_folds
         self.random_state = random_state
@@ -231,7 +229,7 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         return 1.0 - probabilities[:, boilerplate[0]]
 
     def _shares_features(self) -> bool:
-        return self.share_features and isinstance(self.first, Pipeline) and len(self.first.steps) > 1
+        return isinstance(self.first, Pipeline) and len(self.first.steps) > 1
 
     def _fit_on_shared_features(self, X, y, folds) -> np.ndarray:
         """Fit the first pass's features once, its classifier per fold and on everything.

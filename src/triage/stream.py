@@ -1,10 +1,15 @@
 """Classify a stream of articles in chunks and write the results as they come.
 
+:func:`classify_sources` is the loop behind ``triage classify``: it reads every
+source (:class:`ReadOptions`), classifies and filters its paragraphs, writes
+them (:class:`WriteOptions`) to a :class:`Sink`, and returns a :class:`Summary`.
 The work is split in two so that it parallelises: :func:`render` turns a chunk
 of articles into output (classified, filtered and formatted: JSON lines, CSV
 rows, text or Parquet columns) and runs in worker processes under ``jobs``;
 :class:`Sink` writes the rendered chunks, in input order, in the main process.
-Memory holds a few chunks at a time, whatever the corpus size.
+Memory holds a few chunks at a time, whatever the corpus size. Nothing here
+draws on a terminal: the table format hands its rows to a ``draw`` function
+the caller gives.
 """
 
 from __future__ import annotations
@@ -25,14 +30,26 @@ from pathlib import Path
 from triage._atomic import AtomicFile, write_error
 from triage.config import LABELS
 from triage.corpus import Record
-from triage.errors import InputError, OutputError, WorkerError
+from triage.errors import InputError, MissingExtra, OutputError, WorkerError
 from triage.text import escape_controls, split_paragraphs
 
-OUTPUT_FORMATS = ("table", "jsonl", "csv", "text", "parquet")
 
 
 @dataclass(frozen=True)
-class Options:
+class ReadOptions:
+    """How to read the sources: their format, a corpus's fields, and what a bad record does."""
+
+    input_format: str | None = None
+    """One of :data:`triage.corpus.FORMATS`; ``None`` tells each source's format from its name."""
+    text_field: str = "text"
+    id_field: str | None = None
+    """The corpus field with the article's id; ``None`` reads ``id`` where a record has one."""
+    strict: bool = False
+    """Stop at the first malformed record or unreadable source instead of going on without it."""
+
+
+@dataclass(frozen=True)
+class WriteOptions:
     """What to write: the format, the filters, and whether one record per article."""
 
     fmt: str
@@ -41,11 +58,50 @@ class Options:
     min_score: float | None = None
     drop_threshold: float | None = None
     """Boilerplate probability from which ``drop`` of boilerplate drops a paragraph (the model's by default)."""
-    clean: bool = False
-    """One record per article (``id``, cleaned ``text``, ``dropped``) instead of one per paragraph."""
+    per_article: bool = False
+    """One record per article (``id``, its other corpus fields in JSON Lines, the kept ``text``,
+    ``dropped``) instead of one per paragraph."""
 
 
-def _kept(model, paragraph, options: Options, *, page: bool = False) -> bool:
+@dataclass
+class Summary:
+    """What a run did: articles read, paragraphs classified and dropped, records skipped, sources failed."""
+
+    articles: int = 0
+    paragraphs: int = 0
+    dropped: int = 0
+    skipped: int = 0
+    """Malformed records skipped (each with a warning)."""
+    failed: int = 0
+    """Sources that could not be read at all (each with an error)."""
+    stopped: str | None = None
+    """Why the run stopped early (``strict``), with what became of the output; ``None`` if it did not."""
+    written: bool = True
+    """False when the output file that existed before was left as it was."""
+
+    def line(self) -> str:
+        """The summary as one line, for the end of a run."""
+        parts = [
+            f"{self.articles} article{'s' * (self.articles != 1)}",
+            f"{self.paragraphs} paragraph{'s' * (self.paragraphs != 1)}",
+            f"{self.dropped} dropped",
+            f"{self.skipped} malformed record{'s' * (self.skipped != 1)} skipped",
+        ]
+        if self.failed:
+            parts.append(f"{self.failed} input{'s' * (self.failed != 1)} failed")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One rendered chunk: the output for :class:`Sink`, and how many paragraphs it classified and dropped."""
+
+    output: object
+    paragraphs: int
+    dropped: int
+
+
+def _kept(model, paragraph, options: WriteOptions, *, page: bool = False) -> bool:
     if options.keep is not None and paragraph.label not in options.keep:
         return False
     if options.drop is not None:
@@ -75,32 +131,41 @@ def _classified(model, records: list[Record], min_score: float | None):
     return results
 
 
-def render(model, records: list[Record], options: Options):
+def render(model, records: list[Record], options: WriteOptions) -> Rendered:
     """Classify one chunk of articles and render it for :class:`Sink`.
 
-    Returns a string for text formats, a dict of columns for Parquet, and a
-    list of (source, paragraph) for the table.
+    The output is a string for text formats, a dict of columns for Parquet,
+    and a list of (source, paragraph) for the table.
     """
     results = _classified(model, records, options.min_score)
+    total = sum(len(paragraphs) for paragraphs in results)
+    kept_by_record = [
+        [p for p in paragraphs if _kept(model, p, options, page=record.page is not None)]
+        for record, paragraphs in zip(records, results)
+    ]
+    dropped = total - sum(len(kept) for kept in kept_by_record)
+    return Rendered(_formatted(records, results, kept_by_record, options), total, dropped)
+
+
+def _formatted(records: list[Record], results: list, kept_by_record: list, options: WriteOptions):
     labels = list(LABELS)
-    if options.clean:
-        rows = []
-        for record, paragraphs in zip(records, results):
-            kept = [p for p in paragraphs if _kept(model, p, options, page=record.page is not None)]
-            rows.append({"id": record.id, "text": "\n".join(p.text for p in kept), "dropped": len(paragraphs) - len(kept)})
+    if options.per_article:
+        rows = [
+            {"id": record.id, "text": "\n".join(p.text for p in kept), "dropped": len(paragraphs) - len(kept)}
+            for record, paragraphs, kept in zip(records, results, kept_by_record)
+        ]
         if options.fmt == "parquet":
             return {key: [row[key] for row in rows] for key in ("id", "text", "dropped")}
         if options.fmt == "csv":
             out = io.StringIO()
             csv.writer(out, lineterminator="\n").writerows([r["id"], r["text"], r["dropped"]] for r in rows)
             return out.getvalue()
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    pairs = [
-        (r.id, p)
-        for r, paragraphs in zip(records, results)
-        for p in paragraphs
-        if _kept(model, p, options, page=r.page is not None)
-    ]
+        return "".join(
+            json.dumps({"id": row["id"], **record.fields, "text": row["text"], "dropped": row["dropped"]},
+                       ensure_ascii=False) + "\n"
+            for record, row in zip(records, rows)
+        )
+    pairs = [(r.id, p) for r, kept in zip(records, kept_by_record) for p in kept]
     if options.fmt == "table":
         return pairs
     if options.fmt == "text":
@@ -156,10 +221,34 @@ class Sink:
     control characters from the input are written as escapes.
     """
 
-    def __init__(self, options: Options, output: Path | None, many_sources: bool = False):
+    def __init__(
+        self,
+        options: WriteOptions,
+        output: Path | None,
+        many_sources: bool = False,
+        *,
+        stdout=None,
+        draw: Callable[[list, bool, object], None] | None = None,
+    ):
+        """
+        Parameters
+        ----------
+        options
+            The format and filters.
+        output
+            A file to write (atomically), or ``None`` for ``stdout``.
+        many_sources
+            The output covers several sources (the table shows a source column).
+        stdout
+            The open text stream written without ``output`` (``sys.stdout`` by default).
+        draw
+            For the table format: called at the end with the rows (source,
+            paragraph), ``many_sources`` and the stream.
+        """
         self.options = options
         self.output = output
         self.many_sources = many_sources
+        self.draw = draw
         self.table_rows: list = []
         self.parquet = None
         self.started = False
@@ -174,10 +263,10 @@ class Sink:
             self.escape = self.file.direct and _on_terminal(self.handle)  # -o /dev/tty
         else:
             if options.fmt == "parquet":
-                raise InputError("--format parquet: Parquet is binary; write it to a file with --output FILE")
+                raise InputError("Parquet is binary: write it to a file, not to standard output")
             self.existed = False
-            self.handle = sys.stdout
-            self.escape = _on_terminal(sys.stdout)
+            self.handle = stdout if stdout is not None else sys.stdout
+            self.escape = _on_terminal(self.handle)
 
     def _failed_write(self, exc: OSError) -> OutputError:
         if isinstance(exc, BrokenPipeError):
@@ -194,7 +283,7 @@ class Sink:
 
     def _header(self) -> None:
         if self.options.fmt == "csv":
-            header = ["id", "text", "dropped"] if self.options.clean else _paragraph_columns(list(LABELS))
+            header = ["id", "text", "dropped"] if self.options.per_article else _paragraph_columns(list(LABELS))
             csv.writer(self.handle, lineterminator="\n").writerow(header)
 
     def write(self, rendered) -> None:
@@ -217,10 +306,13 @@ class Sink:
             raise self._failed_write(exc) from None
 
     def _write_parquet(self, columns: dict) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise MissingExtra("writing Parquet", "parquet") from None
 
-        if self.options.clean:
+        if self.options.per_article:
             schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("dropped", pa.int64())])
         else:
             fields = [("source", pa.string()), ("index", pa.int64()), ("start", pa.int64()), ("end", pa.int64())]
@@ -257,7 +349,9 @@ class Sink:
             if self.parquet is not None:
                 self.parquet.close()
             if self.options.fmt == "table" and self.table_rows:
-                _draw_table(self.table_rows, self.many_sources)
+                if self.draw is None:
+                    raise ValueError("the table format needs a draw function")
+                self.draw(self.table_rows, self.many_sources, self.handle)
             if self.file is not None:
                 self.file.commit()
             else:
@@ -282,39 +376,6 @@ def _on_terminal(stream) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-LABEL_STYLES = {
-    "attack": "bold red",
-    "state_response": "bold blue",
-    "social_context": "green",
-    "boilerplate": "dim",
-    "uncertain": "yellow",
-}
-
-
-def _draw_table(rows, many_sources: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(show_header=True, header_style="bold", expand=True, box=None)
-    if many_sources:
-        table.add_column("source", overflow="fold", max_width=24)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("label", no_wrap=True)
-    table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("text", overflow="ellipsis", no_wrap=True, ratio=1)
-    for source, p in rows:
-        style = LABEL_STYLES.get(p.label, "")
-        cells = [
-            str(p.index),
-            Text(p.label, style=style),
-            f"{p.score:.2f}",
-            Text(escape_controls(p.text), style="dim" if p.label == "boilerplate" else ""),
-        ]
-        table.add_row(*([escape_controls(Path(source).name)] if many_sources else []), *cells)
-    Console().print(table)
 
 
 def chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -353,7 +414,7 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _init_worker(model, options: Options, parent: int) -> None:
+def _init_worker(model, options: WriteOptions, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the main process handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -418,8 +479,8 @@ def _stop_workers(pool) -> None:
 
 
 def rendered_chunks(
-    model, batches: Iterable[list[Record]], options: Options, *, jobs: int = 1
-) -> Iterator[tuple[list[Record], object]]:
+    model, batches: Iterable[list[Record]], options: WriteOptions, *, jobs: int = 1
+) -> Iterator[tuple[list[Record], Rendered]]:
     """Render every chunk, in order; with ``jobs`` > 1 in that many processes.
 
     At most two chunks per process are in flight, so a long corpus is never
@@ -469,4 +530,101 @@ def rendered_chunks(
             _stop_workers(pool)
 
 
-Warn = Callable[[str], None]
+
+def classify_sources(
+    model,
+    sources: list[str],
+    read: ReadOptions,
+    write: WriteOptions,
+    sink: Sink,
+    *,
+    jobs: int = 1,
+    chunk_size: int = 64,
+    warn: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Classify every article of ``sources`` and write the result to ``sink``, then finish it.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~triage.model.Model`.
+    sources
+        Files, or ``-`` for standard input (:func:`triage.corpus.expand_inputs`
+        turns folders into their files).
+    read, write
+        How to read the sources and what to write.
+    sink
+        Where the output goes; finished (or abandoned, on an exception) here.
+    jobs
+        Worker processes (1: classify in this process).
+    chunk_size
+        Articles classified per batch.
+    warn
+        Called with one line per malformed record skipped (``Warning: ...``) and
+        per source that could not be read (``Error: ...``); the run goes on
+        without it unless ``read.strict``.
+    progress
+        Called with the articles read so far, after each chunk.
+
+    Returns
+    -------
+    Summary
+        What was read, classified, dropped, skipped and failed; ``stopped``
+        says why a strict run stopped and what became of the output.
+
+    Raises
+    ------
+    WorkerError
+        A worker process died (the output is abandoned).
+    """
+    from triage.corpus import CORPUS_FORMATS, Skipped, detect_format, read_records
+
+    warn = warn or (lambda line: None)
+    summary = Summary()
+    formats = {source: detect_format(source, read.input_format) for source in sources}
+
+    def records():
+        for source in sources:
+            source_format = formats[source]
+            try:
+                for item in read_records(source, source_format, text_field=read.text_field, id_field=read.id_field):
+                    if isinstance(item, Skipped):
+                        if read.strict:
+                            summary.stopped = f"{item.where}: {item.reason}; stopped there (strict reading)"
+                            return
+                        warn(f"Warning: {item.where}: {item.reason}; skipped")
+                        summary.skipped += 1
+                        continue
+                    if source_format not in CORPUS_FORMATS and not item.text.strip():
+                        warn(f"Note: {source}: no paragraphs (the article is empty or blank)")
+                    summary.articles += 1
+                    yield item
+            except InputError as exc:
+                if read.strict:
+                    summary.stopped = f"{exc}; stopped there (strict reading)"
+                    return
+                warn(f"Error: {exc}")
+                summary.failed += 1
+
+    try:
+        for _, rendered in rendered_chunks(model, chunks(records(), chunk_size), write, jobs=jobs):
+            sink.write(rendered.output)
+            summary.paragraphs += rendered.paragraphs
+            summary.dropped += rendered.dropped
+            if progress is not None:
+                progress(summary.articles)
+    except WorkerError as exc:
+        sink.abandon()
+        raise WorkerError(f"{exc}; {sink.outcome()}" if sink.output is not None else str(exc)) from None
+    except BaseException:
+        sink.abandon()
+        raise
+    summary.written = sink.finish(failed=bool(summary.stopped or summary.failed))
+    if summary.stopped:
+        if not summary.written:
+            summary.stopped += f"; {sink.output} was left as it was"
+        elif summary.articles:
+            where = f" to {sink.output}" if sink.output else ""
+            summary.stopped += f"; the {summary.articles} articles before it are written{where}"
+    return summary
