@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from conftest import SEED_NAMES, make_project
 from test_aeb import write_benchmark
 from triage.cli import app
+from triage.errors import InputError
 from triage.benchmark import evaluate_body, evaluate_paragraphs
 from triage.evaluate import baseline_predictions, model_keep
 from triage.labels import LabelledArticle, load_labels
@@ -333,3 +334,247 @@ def test_calibration_of_perfect_and_overconfident_scores():
     coverage = {row["min_score"]: (row["coverage"], row["accuracy"]) for row in calibration(half, ["attack", "state_response", "attack", "attack"])["abstain"]}
     assert coverage[0.5] == (1.0, 0.75)
     assert coverage[0.9] == (0.5, 1.0)
+
+
+# --- triage evaluate --learning-curve ---
+
+OWN = {
+    "own_a": [
+        ("attack", "Gunmen opened fire on a crowded minibus near the river market on Tuesday, killing three passengers."),
+        ("state_response", "The provincial governor ordered a curfew and sent two army units to guard the market roads."),
+        ("boilerplate", "Share this story"),
+    ],
+    "own_b": [
+        ("social_context", "Traders in the valley say the fighting has halved the price of maize since the harvest began."),
+        ("attack", "A roadside bomb struck a police truck outside the town, wounding four officers, witnesses said."),
+        ("boilerplate", "Read more"),
+    ],
+    "own_c": [
+        ("state_response", "Prosecutors charged six men with murder and said more arrests would follow this week."),
+        ("social_context", "The killings come weeks before local elections that opposition parties have threatened to boycott."),
+    ],
+    "own_d": [
+        ("attack", "Armed men burned a village school overnight and abducted the headmaster, a local official said."),
+        ("state_response", "Soldiers searched the hills around the village on Wednesday but made no arrests."),
+        ("boilerplate", "Sign up for our newsletter"),
+    ],
+}
+
+
+def write_own(folder: Path, articles: dict[str, list[tuple[str, str]]] = OWN) -> Path:
+    """A labels folder of one's own: ``<name>.txt`` and ``<name>.csv`` side by side."""
+    from triage.labels import write_labels
+
+    folder.mkdir(parents=True)
+    for name, rows in articles.items():
+        text = "\n\n".join(line for _, line in rows) + "\n"
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+        paragraphs = split_paragraphs(text)
+        assert len(paragraphs) == len(rows)
+        write_labels(folder / f"{name}.csv", paragraphs, {i: label for i, (label, _) in enumerate(rows)})
+    return folder
+
+
+@pytest.fixture
+def curve_folders(tmp_path):
+    """(shipped labels folder, own labels folder): two seeds shipped, the four OWN articles."""
+    shipped = make_project(tmp_path / "shipped", SEED_NAMES[:2]) / "labels"
+    return shipped, write_own(tmp_path / "mine")
+
+
+@pytest.fixture
+def fit_calls(monkeypatch):
+    """Every fit the learning curve makes: the names and weights of the articles it trained on."""
+    from triage import curve
+
+    calls = []
+
+    def recording_fit(articles, settings=None, *, article_weights=None):
+        calls.append(([a.name for a in articles], article_weights))
+        return real_fit(articles, settings, article_weights=article_weights)
+
+    real_fit = curve.fit
+    monkeypatch.setattr(curve, "fit", recording_fit)
+    return calls
+
+
+def test_learning_curve_rows_caps_and_never_tests_a_trained_article(curve_folders, fit_calls):
+    from triage.curve import learning_curve
+
+    shipped, own = curve_folders
+    result = learning_curve(shipped, own, steps=[5, 0, 1], folds=2, n_jobs=1)
+    assert result["method"] == "article-grouped K-fold over the own articles"
+    assert result["folds"] == 2 and not result["loao"] and result["own_layout"] == "labels"
+    assert [row["step"] for row in result["steps"]] == [0, 1, 5]
+    # Two articles per fold leave two to train on: step 5 is capped to 2.
+    assert [row["own_articles"] for row in result["steps"]] == [[0, 0], [1, 1], [2, 2]]
+    assert [row["capped"] for row in result["steps"]] == [False, False, True]
+    n_own = sum(len(rows) for rows in OWN.values())
+    assert result["own_paragraphs"] == n_own
+    shipped_names = SEED_NAMES[:2]
+    fits = [names for names, _ in fit_calls]
+    # Step 0 is one model for both folds (the shipped labels alone); then two per step.
+    assert len(fit_calls) == result["fits"] == 5
+    for row in result["steps"]:
+        assert sum(row["figures"]["support"].values()) == n_own  # every own paragraph, once
+        tests = [set(fold["test"]) for fold in row["folds"]]
+        assert set().union(*tests) == set(OWN) and sum(map(len, tests)) == len(OWN)
+        for fold, used in zip(row["folds"], row["own_articles"]):
+            assert not set(fold["test"]) & set(fold["train"])
+            assert len(fold["train"]) == used
+            # The fold's predictions came from a fit on exactly these articles, none of them tested.
+            assert shipped_names + fold["train"] in fits
+        own_trained = [set(names) - set(shipped_names) for names in fits]
+        assert any(trained == set(row["folds"][0]["train"]) for trained in own_trained)
+    # The order is fixed: a larger step extends the smaller one's training articles.
+    for fold in range(2):
+        one, five = result["steps"][1]["folds"][fold]["train"], result["steps"][2]["folds"][fold]["train"]
+        assert five[:1] == one
+    again = learning_curve(shipped, own, steps=[0, 1, 5], folds=2, n_jobs=1)
+    assert [row["folds"] for row in again["steps"]] == [row["folds"] for row in result["steps"]]
+    assert [row["figures"] for row in again["steps"]] == [row["figures"] for row in result["steps"]]
+
+
+def test_learning_curve_with_one_fold_per_article_is_leave_one_article_out(curve_folders, fit_calls):
+    from triage.curve import learning_curve
+
+    shipped, own = curve_folders
+    result = learning_curve(shipped, own, steps=[3], folds=9, n_jobs=1)
+    assert result["folds"] == 4 and result["folds_asked"] == 9 and result["loao"]
+    row = result["steps"][0]
+    assert [len(fold["test"]) for fold in row["folds"]] == [1, 1, 1, 1]
+    assert all(sorted(fold["test"] + fold["train"]) == sorted(OWN) for fold in row["folds"])
+
+
+def test_own_weight_is_passed_to_the_fit(curve_folders, fit_calls):
+    from triage.curve import learning_curve
+
+    shipped, own = curve_folders
+    learning_curve(shipped, own, steps=[0, 2], folds=2, own_weight=3.0, n_jobs=1)
+    weights = {len(names): w for names, w in fit_calls}
+    assert weights[2] is None  # the shipped labels alone: nothing to weigh
+    assert weights[4] == [1.0, 1.0, 3.0, 3.0]
+    fit_calls.clear()
+    learning_curve(shipped, own, steps=[2], folds=2, n_jobs=1)
+    assert [w for _, w in fit_calls] == [None, None]  # weight 1 fits exactly as triage train does
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"neighbours": False}, {"two_stage": True}],
+    ids=["shipped", "no-neighbours", "two-stage"],
+)
+def test_article_weights_reach_the_regressions(settings, tmp_path):
+    from triage.model import ModelSettings, dataset, fit
+
+    articles = load_labels(make_project(tmp_path / "three", SEED_NAMES[:3]) / "labels")
+    chosen = ModelSettings(**settings)
+    samples = dataset(articles).samples
+    plain = fit(articles, chosen).predict_proba(samples)
+    ones = fit(articles, chosen, article_weights=[1.0, 1.0, 1.0]).predict_proba(samples)
+    heavy = fit(articles, chosen, article_weights=[10.0, 1.0, 1.0]).predict_proba(samples)
+    np.testing.assert_allclose(ones, plain, atol=1e-6)
+    assert np.abs(heavy - plain).max() > 1e-3
+    with pytest.raises(ValueError, match="2 article weights for 3 articles"):
+        fit(articles, chosen, article_weights=[1.0, 1.0])
+
+
+def test_every_regression_of_the_pipeline_is_weighted(tmp_path, monkeypatch):
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    from triage.model import fit
+
+    weighted = []
+    real = LogisticRegression.fit
+
+    def spy(self, X, y, sample_weight=None):
+        weighted.append(sample_weight is not None)
+        return real(self, X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    articles = load_labels(make_project(tmp_path / "three", SEED_NAMES[:3]) / "labels")
+    with joblib.parallel_config(backend="threading"):  # the spy sees the inner folds' fits too
+        fit(articles, article_weights=[2.0, 1.0, 1.0])
+    # Three inner folds and the final fit of the first pass, then the second pass.
+    assert weighted == [True] * 5
+
+
+def test_learning_curve_reads_a_benchmark_folder(curve_folders):
+    from triage.curve import learning_curve, load_own
+
+    pages = MUC_LIKE | {"m3": [("attack", "REBELS BLEW UP A POWER PYLON.")]}
+    root = write_benchmark(curve_folders[1].parent / "bench", pages)
+    (root / "ground-truth.json").unlink()  # paragraph labels need no bodies
+    articles, layout = load_own(root)
+    assert layout == "benchmark" and [a.name for a in articles] == ["m1", "m2", "m3"]
+    assert [a.texts for a in articles][0] == [line for _, line in MUC_LIKE["m1"]]
+    assert articles[0].labels == {0: "attack", 1: "state_response", 2: "boilerplate"}
+    result = learning_curve(curve_folders[0], root, steps=[0, 2], folds=3, n_jobs=1)
+    assert result["own_layout"] == "benchmark" and result["own_paragraphs"] == 5 and result["loao"]
+    assert [row["own_articles"] for row in result["steps"]] == [[0, 0, 0], [2, 2, 2]]
+
+
+def test_learning_curve_command_table_json_and_plot(curve_folders, tmp_path):
+    pytest.importorskip("matplotlib")
+    shipped, own = curve_folders
+    png = tmp_path / "curve.png"
+    args = ["evaluate", "--learning-curve", "--labels", str(shipped), "--own", str(own), "--steps", "0,5", "--folds", "2"]
+    result = runner.invoke(app, [*args, "--own-weight", "2", "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "article-grouped 2-fold cross-validation over the own articles" in out
+    assert "leave-one-article-out" in out and "own paragraphs weighted 2" in out
+    table = out.split("macro-F1", 1)[1].splitlines()[1:3]
+    assert table[0].split()[:3] == ["0", "0", "0"]
+    assert table[1].split()[:2] == ["5", "2*"]  # capped: two own articles outside each fold
+    assert "*: capped" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert [row["step"] for row in figures["steps"]] == [0, 5] and figures["own_weight"] == 1.0
+    assert 0.0 <= figures["steps"][1]["figures"]["macro_f1"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--own", "{tmp}/none"], "Error: --own {tmp}/none: no such folder; give a labels folder"),
+        (["--own", "{tmp}/empty"], "Error: {tmp}/empty: has no label files (*.csv); label some articles first"),
+        (["--own", "{tmp}/one"], "Error: --own {tmp}/one: 1 labelled article(s); a learning curve needs at least 2"),
+        (["--own", "{tmp}/mine", "--steps", "0,x"], "Error: --steps: 'x' is not a whole number of articles"),
+        (["--own", "{tmp}/mine", "--steps", "0,-5"], "Error: --steps: '-5' is not a whole number of articles"),
+        (["--own", "{tmp}/mine", "--steps", ""], "Error: --steps: '' is not a whole number of articles"),
+        (["--own", "{tmp}/mine", "--folds", "1"], "Error: --folds 1: a learning curve needs at least 2 folds"),
+        (["--own", "{tmp}/mine", "--own-weight", "0"], "Error: --own-weight 0.0: expected a weight above 0"),
+        (["--own", "{tmp}/mine", "--plot", "{tmp}/c.jpg"], "Error: --plot {tmp}/c.jpg: expected a file name ending in .png or .svg"),
+        (["--own", "{tmp}/mine", "--plot", "{tmp}/no/c.png"], "Error: {tmp}/no/c.png: folder {tmp}/no does not exist"),
+        (["--own", "{tmp}/mine", "--model", "m.joblib"], "Error: --model: not used by --learning-curve (it trains its own models"),
+        (["--own", "{tmp}/shipped/labels"], "Error: own article"),
+        ([], "Error: --learning-curve: needs --own DIR"),
+    ],
+)
+def test_learning_curve_errors_are_one_line(curve_folders, tmp_path, extra, message):
+    shipped, own = curve_folders
+    (tmp_path / "empty").mkdir()
+    write_own(tmp_path / "one", {"own_a": OWN["own_a"]})
+    args = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    result = runner.invoke(app, ["evaluate", "--learning-curve", "--labels", str(shipped), *args])
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message.replace("{tmp}", str(tmp_path))), result.output
+
+
+def test_curve_options_need_the_learning_curve(curve_folders):
+    result = runner.invoke(app, ["evaluate", "--own", str(curve_folders[1])])
+    assert result.exit_code == 2 and result.output.strip() == "Error: --own: needs --learning-curve"
+
+
+def test_content_boilerplate_benchmark_is_refused_as_own(curve_folders, tmp_path):
+    from triage.curve import load_own
+
+    root = write_benchmark(tmp_path / "aeb", PAGES)
+    with pytest.raises(InputError, match="its gold labels are content/boilerplate; training needs triage's four"):
+        load_own(root)

@@ -19,6 +19,9 @@ Both report calibration on the real text: the expected calibration error of the
 model's top score (10 equal-width bins) and the accuracy of the paragraphs scored
 at least 0.9 (for the filter: of its keep/drop decision from the boilerplate
 probability).
+
+:func:`labelled_articles` reads a folder with paragraph labels as labelled
+articles, for a learning curve on it (:mod:`triage.curve`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import numpy as np
 
 from triage.config import LABELS
 from triage.errors import InputError
+from triage.labels import LabelledArticle
 from triage.model import Model, score
 from triage.text import Paragraph
 
@@ -96,8 +100,20 @@ def calibration(scores: np.ndarray, correct: np.ndarray) -> dict[str, float]:
     }
 
 
-def _pages(folder: Path) -> dict[str, list[tuple[str, str]]]:
-    """Each page's lines with their gold labels, checked against ``pages/<id>.txt``."""
+def read_pages(folder: str | Path) -> dict[str, list[tuple[str, str]]]:
+    """Each page's lines (one paragraph each) with their gold labels, checked against ``pages/<id>.txt``.
+
+    Returns
+    -------
+    dict
+        Page id to its ``(label, line)`` pairs in line order, pages sorted by id.
+
+    Raises
+    ------
+    InputError
+        ``gold.csv`` or a page is unreadable, or they number the lines differently.
+    """
+    folder = Path(folder)
     rows: dict[str, dict[int, tuple[str, str]]] = defaultdict(dict)
     for row in _gold_rows(folder / "gold.csv"):
         try:
@@ -119,6 +135,35 @@ def _pages(folder: Path) -> dict[str, list[tuple[str, str]]]:
     return pages
 
 
+def labelled_articles(path: str | Path) -> list[LabelledArticle]:
+    """A folder with paragraph labels (e.g. ``muc``) as labelled articles, one per page, to train on.
+
+    Each line of ``pages/<id>.txt`` is one paragraph (its whitespace folded, as
+    :func:`evaluate_paragraphs` reads it) with its gold label; the article is
+    named by the page id.
+
+    Raises
+    ------
+    InputError
+        Not a benchmark folder, or its labels are not triage's four.
+    """
+    folder = Path(path)
+    if kind(folder) != "paragraphs":
+        raise InputError(
+            f"{folder}: its gold labels are content/boilerplate; training needs triage's four labels "
+            f"({', '.join(LABELS)}), as in muc"
+        )
+    articles = []
+    for page, lines in read_pages(folder).items():
+        paragraphs, start = [], 0
+        for index, (_, line) in enumerate(lines):
+            paragraphs.append(Paragraph(index, start, start + len(line), " ".join(line.split())))
+            start += len(line) + 1
+        labels = {index: label for index, (label, _) in enumerate(lines)}
+        articles.append(LabelledArticle(page, folder / "gold.csv", folder / "pages" / f"{page}.txt", paragraphs, labels))
+    return articles
+
+
 def _baseline_labels(model: Model, texts: list[str]) -> dict[str, list[str]]:
     """The majority and length-rule baselines, falling back on the model's training labels."""
     from triage.evaluate import MIN_WORDS, _majority, _story_label
@@ -135,7 +180,7 @@ def evaluate_paragraphs(model: Model, path: str | Path) -> dict[str, Any]:
     """Per-class and macro F1 of the model on a folder with paragraph labels (e.g. ``muc``)."""
     started = time.perf_counter()
     folder = Path(path)
-    pages = _pages(folder)
+    pages = read_pages(folder)
     truth = [label for lines in pages.values() for label, _ in lines]
     texts = [text for lines in pages.values() for _, text in lines]
     out: dict[str, Any] = {"benchmark": str(folder), "kind": "paragraphs", "pages": len(pages), "paragraphs": len(truth)}

@@ -834,23 +834,73 @@ def evaluate(
         ReportFormat.text, "--format", help="text for people, json for scripts."
     ),
     plot: Optional[Path] = typer.Option(
-        None, "--plot", help="Also draw the cross-validation confusion matrix to this PNG file."
+        None,
+        "--plot",
+        help="Also draw the cross-validation confusion matrix to this PNG file; with "
+        "--learning-curve, the curve (a .png or .svg file).",
     ),
     no_justext: bool = typer.Option(False, "--no-justext", help="Leave out the jusText baseline."),
+    learning_curve: bool = typer.Option(
+        False,
+        "--learning-curve",
+        help="Train on the labels plus 0, 5, 10, ... of your own articles (--own) and score each "
+        "model on your articles it did not see (article-grouped K-fold), to see whether labelling "
+        "more is worth it.",
+    ),
+    own: Optional[Path] = typer.Option(
+        None,
+        "--own",
+        help="With --learning-curve: your labelled articles, a labels folder (<name>.csv and .txt) "
+        "or a benchmark folder (pages/*.txt and gold.csv).",
+    ),
+    steps: Optional[str] = typer.Option(
+        None,
+        "--steps",
+        help="With --learning-curve: own articles to train on, step by step. [default: 0,5,10,20,40,80]",
+    ),
+    folds: Optional[int] = typer.Option(
+        None,
+        "--folds",
+        help="With --learning-curve: article-grouped folds over your articles (as many as articles: "
+        "leave-one-article-out). [default: 5]",
+    ),
+    own_weight: Optional[float] = typer.Option(
+        None,
+        "--own-weight",
+        help="With --learning-curve: sample weight of your paragraphs, a shipped one weighing 1. [default: 1]",
+    ),
     force: bool = FORCE_OPTION,
     trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
     """Measure the model: on real text (--benchmark), or leave-one-article-out on your labels.
+
+    --learning-curve --own DIR shows how the model does on your own articles as
+    more of them are added to the labels.
 
     Example: triage evaluate --benchmark ../shared/benchmarks/muc
 
     Example: triage evaluate --benchmark ../shared/benchmarks/wcxb --html
 
     Example: triage evaluate --plot confusion.png
+
+    Example: triage evaluate --learning-curve --own my-labels/ --steps 0,5,10,20 --plot curve.png
     """
     from triage import evaluate as ev
     from triage import report
 
+    if learning_curve:
+        clashes = {
+            "--benchmark": benchmark,
+            "--model": model,
+            "--html": html or None,
+            "--drop-threshold": drop_threshold,
+            "--no-justext": no_justext or None,
+        }
+        _learning_curve(labels, own, steps, folds, own_weight, output_format, plot, clashes=clashes)
+        return
+    for name, value in {"--own": own, "--steps": steps, "--folds": folds, "--own-weight": own_weight}.items():
+        if value is not None:
+            raise UsageError(f"{name}: needs --learning-curve")
     if benchmark is not None:
         if plot is not None:
             raise UsageError("--plot: draws the cross-validation confusion matrix; leave out --benchmark")
@@ -888,6 +938,37 @@ def evaluate(
         typer.echo(text)
     if plot is not None:
         _note(f"confusion matrix drawn to {plot}")
+
+
+def _learning_curve(labels, own, steps, folds, own_weight, output_format, plot, *, clashes) -> None:
+    """``evaluate --learning-curve``: check the options, run the curve, print it, draw it."""
+    from triage import curve, report
+
+    for name, value in clashes.items():
+        if value is not None:
+            raise UsageError(
+                f"{name}: not used by --learning-curve (it trains its own models on --labels and --own); leave it out"
+            )
+    if own is None:
+        raise UsageError("--learning-curve: needs --own DIR, a folder of your own labelled articles")
+    if plot is not None:
+        curve.check_plot(plot)  # before the fits, not after them
+    with _progress("learning curve (models)") as progress:
+        result = curve.learning_curve(
+            labels or config.labels_dir(),
+            own,
+            curve.parse_steps(steps) if steps is not None else curve.DEFAULT_STEPS,
+            curve.DEFAULT_FOLDS if folds is None else folds,
+            curve.DEFAULT_OWN_WEIGHT if own_weight is None else own_weight,
+            progress=progress,
+        )
+    if output_format is ReportFormat.json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(report.format_learning_curve(result))
+    if plot is not None:
+        curve.plot_learning_curve(result, plot)
+        _note(f"learning curve drawn to {plot}")
 
 
 @app.command()

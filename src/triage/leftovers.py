@@ -126,23 +126,29 @@ class LeftoversThenStory(ClassifierMixin, BaseEstimator):
         chosen = (in_boilerplate >= self.min_count) & (rate_boilerplate >= self.marker_ratio * rate_story)
         return np.flatnonzero(chosen)
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Choose the markers (by paragraph counts) and fit both stages, weighted by ``sample_weight``."""
         X = sp.csr_matrix(X)
         y = np.asarray(y)
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self.classes_ = np.unique(y)
         self.n_features_in_ = X.shape[1]
         is_boilerplate = y == BOILERPLATE
         self.markers_ = self._choose_markers(self._ngram_block(X), is_boilerplate)
         self.leftovers_ = None
         if is_boilerplate.any() and (~is_boilerplate).any():
-            self.leftovers_ = self._regression(self.C).fit(self._leftover_matrix(X), is_boilerplate)
+            self.leftovers_ = self._regression(self.C).fit(
+                self._leftover_matrix(X), is_boilerplate, sample_weight=weights
+            )
         story = ~is_boilerplate
         self.story_ = None
         self.story_label_ = None
         if story.any():
             labels = np.unique(y[story])
             if len(labels) >= 2:
-                self.story_ = self._regression(self.story_C).fit(self._story_matrix(X[story]), y[story])
+                self.story_ = self._regression(self.story_C).fit(
+                    self._story_matrix(X[story]), y[story], sample_weight=None if weights is None else weights[story]
+                )
             else:
                 self.story_label_ = labels[0]
         return self

@@ -8,7 +8,7 @@ logistic regression. Nothing here prints, exits or touches a path.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -534,12 +534,64 @@ class Model:
         return self.classify_paragraphs(split_paragraphs(text), min_score=min_score)
 
 
-def fit(articles: list[LabelledArticle], settings: ModelSettings | None = None) -> Pipeline:
-    """Fit the pipeline on every labelled paragraph."""
+def sample_weights(articles: list[LabelledArticle], article_weights: Sequence[float]) -> np.ndarray:
+    """Each labelled paragraph's weight, in :func:`dataset` order: its article's.
+
+    Raises
+    ------
+    ValueError
+        Not one positive weight per article.
+    """
+    if len(article_weights) != len(articles):
+        raise ValueError(f"{len(article_weights)} article weights for {len(articles)} articles; expected one each")
+    if any(not w > 0 for w in article_weights):
+        raise ValueError(f"article weights must be positive; got {min(article_weights)}")
+    return np.asarray(
+        [
+            weight
+            for article, weight in zip(articles, article_weights)
+            for index in range(len(article.texts))
+            if index in article.labels
+        ],
+        dtype=float,
+    )
+
+
+def fit(
+    articles: list[LabelledArticle],
+    settings: ModelSettings | None = None,
+    *,
+    article_weights: Sequence[float] | None = None,
+) -> Pipeline:
+    """Fit the pipeline on every labelled paragraph.
+
+    Parameters
+    ----------
+    articles
+        The labelled articles (unlabelled paragraphs only give context).
+    settings
+        Pipeline settings; the shipped defaults if omitted.
+    article_weights
+        One weight per article, given to each of its labelled paragraphs as a
+        sample weight of every regression in the pipeline (on top of the class
+        balance). ``None``, the default, fits unweighted, as ``triage train`` does.
+
+    Raises
+    ------
+    LabelError
+        Fewer than two labels.
+    """
     data = dataset(articles)
     _check_trainable(data)
     pipeline = build_pipeline(settings)
-    pipeline.fit(data.samples, data.labels)
+    if article_weights is None:
+        pipeline.fit(data.samples, data.labels)
+        return pipeline
+    weights = sample_weights(articles, article_weights)
+    if isinstance(pipeline, Pipeline):
+        pipeline.fit(data.samples, data.labels, classifier__sample_weight=weights)
+    else:
+        pipeline.fit(data.samples, data.labels, sample_weight=weights)
     return pipeline
 
 

@@ -12,6 +12,9 @@ probabilities, its neighbours', averages over wider windows, and how much of
 the article's likely content lies before and after it. The second pass is
 trained on *out-of-fold* first-pass probabilities (articles held out in turn),
 so it learns from probabilities as unsure as the ones it will see on new text.
+
+``fit`` takes an optional ``sample_weight``; both passes' regressions see it
+(the features, which learn no labels, do not).
 """
 
 from __future__ import annotations
@@ -53,6 +56,18 @@ def _articles(X) -> list[np.ndarray]:
     return [
         np.asarray(sorted(positions, key=lambda p: X[p].index)) for positions in by_article.values()
     ]
+
+
+def _weight_params(estimator, sample_weight: np.ndarray | None) -> dict:
+    """The fit keyword that hands ``sample_weight`` to ``estimator``'s classifier ({} for none).
+
+    A :class:`~sklearn.pipeline.Pipeline` routes it to its last step by name.
+    """
+    if sample_weight is None:
+        return {}
+    if isinstance(estimator, Pipeline):
+        return {f"{estimator.steps[-1][0]}__sample_weight": sample_weight}
+    return {"sample_weight": sample_weight}
 
 
 def _window_means(probabilities: np.ndarray, half: int) -> np.ndarray:
@@ -187,15 +202,16 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         out[:, self.classes_ == train_y[0]] = 1.0
         return out
 
-    def _fold(self, X, y, train, test) -> np.ndarray:
+    def _fold(self, X, y, train, test, sample_weight=None) -> np.ndarray:
         """First-pass probabilities of ``test`` from a model fitted on ``train``."""
         certain = self._one_label(y[train], len(test))
         if certain is not None:
             return certain
-        model = clone(self.first).fit([X[i] for i in train], y[train])
+        weights = None if sample_weight is None else sample_weight[train]
+        model = clone(self.first).fit([X[i] for i in train], y[train], **_weight_params(self.first, weights))
         return self._first_proba(model, [X[i] for i in test])
 
-    def _classifier_fold(self, classifier, matrix, y, train, test):
+    def _classifier_fold(self, classifier, matrix, y, train, test, sample_weight=None):
         """Like :meth:`_fold`, on rows of features computed once for all samples.
 
         Returns the probabilities and the fitted fold model (``None`` when the
@@ -204,7 +220,8 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         certain = self._one_label(y[train], len(test))
         if certain is not None:
             return certain, None
-        model = clone(classifier).fit(matrix[train], y[train])
+        weights = None if sample_weight is None else sample_weight[train]
+        model = clone(classifier).fit(matrix[train], y[train], **_weight_params(classifier, weights))
         return self._first_proba(model, matrix[test]), model
 
     def _mean_solution(self, models):
@@ -231,7 +248,7 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
     def _shares_features(self) -> bool:
         return isinstance(self.first, Pipeline) and len(self.first.steps) > 1
 
-    def _fit_on_shared_features(self, X, y, folds) -> np.ndarray:
+    def _fit_on_shared_features(self, X, y, folds, sample_weight=None) -> np.ndarray:
         """Fit the first pass's features once, its classifier per fold and on everything.
 
         The features (masking, TF-IDF vocabularies and weights, scalers) learn
@@ -245,7 +262,8 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         matrix = featuriser.fit_transform(X, y)
         name, classifier = self.first.steps[-1]
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._classifier_fold)(classifier, matrix, y, train, test) for train, test in folds
+            delayed(self._classifier_fold)(classifier, matrix, y, train, test, sample_weight)
+            for train, test in folds
         )
         out_of_fold = np.zeros((len(X), len(self.classes_)))
         for (_, test), (probabilities, _) in zip(folds, fitted):
@@ -257,15 +275,20 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
             # final fit needs a few solver iterations instead of all of them.
             final.set_params(warm_start=True)
             final.coef_, final.intercept_ = start
-        final.fit(matrix, y)
+        final.fit(matrix, y, **_weight_params(final, sample_weight))
         if start is not None:
             final.set_params(warm_start=False)
         self.first_ = Pipeline([*featuriser.steps, (name, final)])
         return out_of_fold
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """Fit both passes; ``sample_weight`` (one per sample, or ``None``) weighs each pass's regression."""
         X = list(X)
         y = np.asarray(y)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=float)
+            if sample_weight.shape != (len(X),):
+                raise ValueError(f"sample_weight has shape {sample_weight.shape}; expected ({len(X)},)")
         self.classes_ = np.unique(y)
         groups = np.array([sample.article for sample in X])
         n_groups = len(set(groups.tolist()))
@@ -277,26 +300,27 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
                 GroupKFold(n_splits=min(self.inner_folds, n_groups)).split(X, y, groups)
             )
             if self._shares_features():
-                out_of_fold = self._fit_on_shared_features(X, y, folds)
+                out_of_fold = self._fit_on_shared_features(X, y, folds, sample_weight)
             else:
                 # The final first pass is fitted alongside the folds.
                 results = Parallel(n_jobs=self.n_jobs)(
-                    [delayed(self._fold)(X, y, train, test) for train, test in folds]
-                    + [delayed(clone(self.first).fit)(X, y)]
+                    [delayed(self._fold)(X, y, train, test, sample_weight) for train, test in folds]
+                    + [delayed(clone(self.first).fit)(X, y, **_weight_params(self.first, sample_weight))]
                 )
                 out_of_fold = np.zeros((len(X), len(self.classes_)))
                 for (_, test), probabilities in zip(folds, results):
                     out_of_fold[test] = probabilities
                 self.first_ = results[-1]
             features = neighbour_features(X, out_of_fold, self._content(out_of_fold))
-            self.second_ = make_pipeline(
+            second = make_pipeline(
                 StandardScaler(),
                 LogisticRegression(
                     C=self.C, class_weight="balanced", max_iter=1000, random_state=self.random_state
                 ),
-            ).fit(features, y)
+            )
+            self.second_ = second.fit(features, y, **_weight_params(second, sample_weight))
         else:
-            self.first_ = clone(self.first).fit(X, y)
+            self.first_ = clone(self.first).fit(X, y, **_weight_params(self.first, sample_weight))
         return self
 
     def predict_proba(self, X) -> np.ndarray:

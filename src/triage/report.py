@@ -264,4 +264,50 @@ def format_agreement(figures: dict[str, Any], *, show: int = 20) -> str:
         left_out.append(f"labelled unsure: {name_a} {unsure['a']}, {name_b} {unsure['b']} paragraphs")
     if left_out:
         lines += ["", "left out of the figures:"] + [f"  {line}" for line in left_out]
+
+
+def _spread(values: list[int]) -> str:
+    """``"5"`` when every fold has the same count, ``"78-80"`` otherwise."""
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def format_learning_curve(result: dict[str, Any]) -> str:
+    """The report of :func:`triage.curve.learning_curve`: one row per step."""
+    short = {"attack": "attack", "state_response": "state", "social_context": "social", "boilerplate": "boiler"}
+    how = (
+        f"leave-one-article-out ({result['folds']} folds, one per own article)"
+        if result["loao"]
+        else f"article-grouped {result['folds']}-fold cross-validation over the own articles "
+        "(with one fold per article it would be leave-one-article-out)"
+    )
+    lines = [
+        f"Learning curve on {result['own']} ({result['own_layout']} folder): "
+        f"{result['own_articles']} own articles, {result['own_paragraphs']} labelled paragraphs",
+        f"each model: the shipped labels ({result['shipped']}: {result['shipped_articles']} articles, "
+        f"{result['shipped_paragraphs']} paragraphs) plus the first n own articles outside the test fold, "
+        f"own paragraphs weighted {result['own_weight']:g}",
+        f"figures: {how}, pooled out-of-fold predictions of every own paragraph; seed {result['seed']}",
+    ]
+    if result["folds"] < result["folds_asked"]:
+        lines.append(f"({result['folds_asked']} folds asked; as many as there are own articles)")
+    header = f"{'asked':>5}  {'own articles':>12}  {'own paragraphs':>14}  macro-F1  " + "  ".join(
+        f"{name:>6}" for name in short.values()
+    )
+    lines += ["", header]
+    for row in result["steps"]:
+        figures = row["figures"]
+        lines.append(
+            f"{row['step']:>5}  {_spread(row['own_articles']) + ('*' if row['capped'] else ' '):>12}  "
+            f"{_spread(row['own_paragraphs']):>14}  {figures['macro_f1']:8.3f}  "
+            + "  ".join(
+                f"{figures['f1'][label]:6.3f}" if figures["support"][label] else f"{'-':>6}" for label in short
+            )
+        )
+    lines += ["", "own articles and paragraphs: trained on per fold (a range when the folds differ)."]
+    if not all(result["steps"][0]["figures"]["support"].values()):
+        lines.append("-: no own paragraph has that label (left out of the macro-F1).")
+    if any(row["capped"] for row in result["steps"]):
+        lines.append("*: capped; a fold has fewer own articles outside it than asked, and trains on all of them.")
+    lines.append(f"({result['fits']} models fitted, {result['seconds']:.0f} s)")
     return "\n".join(lines)
