@@ -369,3 +369,16 @@ def test_adjudicate_in_a_terminal_walks_the_disagreements(tmp_path, model_path):
     refused.expect(pexpect.EOF)
     refused.close()
     assert refused.exitstatus == 2
+
+
+def test_review_order_asks_the_queue_in_its_order_and_enter_takes_the_models_label(tmp_path):
+    session = _session(tmp_path)
+    _run(session, ["1", "1", "2", "4"])  # every paragraph labelled
+    review = Session(session_articles(tmp_path / "labels"), order="review", annotator="rev", queue=[(0, 2), (0, 0)])
+    review.suggestions = {(0, 2): Suggestion("social_context", 0.9), (0, 0): Suggestion("attack", 0.8)}
+    ended, drawn = _run(review, ["\r", "k"])
+    assert ended == "done"
+    assert "labelled: state_response" in drawn and "(model, out of fold)" in drawn
+    (article,) = load_labels(tmp_path / "labels")
+    assert article.labels == {0: "attack", 1: "attack", 2: "social_context", 3: "boilerplate"}
+    assert article.answers[2].annotator == "rev" and article.answers[0].annotator == "ann"
