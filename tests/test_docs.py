@@ -32,3 +32,17 @@ def test_ci_runs_the_readme_test_command_verbatim():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()
     assert re.match(r"pip install -e \. && triage classify seeds/\S+\.txt$", commands[0])
+
+
+LABELS_COMMANDS = sorted(typer.main.get_command(app).commands["labels"].commands)
+
+
+def test_labels_has_its_subcommands():
+    assert {"check", "stats", "export", "import", "agree"} <= set(LABELS_COMMANDS)
+
+
+@pytest.mark.parametrize("name", LABELS_COMMANDS)
+def test_labels_subcommand_has_help_and_an_example_and_is_in_the_readme(name):
+    command = typer.main.get_command(app).commands["labels"].commands[name]
+    assert command.help and f"Example: triage labels {name}" in command.help
+    assert f"triage labels {name} " in (REPO / "README.md").read_text(encoding="utf-8")
