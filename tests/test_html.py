@@ -215,3 +215,10 @@ def test_a_story_in_words_the_model_does_not_know_is_kept_by_its_markup(html_mod
 
     assert kept(html_model_path) == story
     assert set(story) - set(kept(trained_model_path))  # from its text alone, Japanese is read as furniture
+
+
+def test_control_characters_after_a_dropped_script_are_not_a_crash():
+    # Found by the random-input test: lxml refused to move "\x1f" when it dropped the script.
+    page = read_page(b"<p>Gunmen attacked a bank.<script>x()</script>\x1f\x07 Police came.</p>")
+    assert [block.text for block in page.blocks] == ["Gunmen attacked a bank. Police came."]
+    assert read_page(b"<p><script></script>\x1f").blocks == []

@@ -106,6 +106,9 @@ class Page:
     """For each block, the number of the container it sits in (blocks of one list share one)."""
 
 
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _parse(raw: bytes | str, source: str):
     from lxml import etree
     import lxml.html
@@ -117,6 +120,9 @@ def _parse(raw: bytes | str, source: str):
             raise InputError(f"{source}: looks binary (NUL bytes), not an HTML page")
         raw = _decode_html(raw, source)
     raw = _XML_DECLARATION.sub("", raw, count=1).replace("\ufeff", "")
+    # Control characters are no text, and lxml refuses to move them when it drops a
+    # <script> whose tail holds one.
+    raw = _CONTROLS.sub("", raw)
     if not raw.strip():
         return None
     parser = lxml.html.HTMLParser(huge_tree=True)

@@ -166,6 +166,7 @@ def format_paragraph_benchmark(result: dict[str, Any]) -> str:
     lines += ["", "macro-F1 over the four labels, every paragraph counted once.", f"({result['seconds']:.0f} s)"]
     return "\n".join(lines)
 
+
 def _side_names(folder_a: str, folder_b: str) -> tuple[str, str]:
     """What to call the two folders: their names, or their paths when the names are the same."""
     from pathlib import Path
@@ -264,6 +265,7 @@ def format_agreement(figures: dict[str, Any], *, show: int = 20) -> str:
         left_out.append(f"labelled unsure: {name_a} {unsure['a']}, {name_b} {unsure['b']} paragraphs")
     if left_out:
         lines += ["", "left out of the figures:"] + [f"  {line}" for line in left_out]
+    return "\n".join(lines)
 
 
 def _spread(values: list[int]) -> str:
