@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The default profile draws the same examples on every run, so a CI result can be
+# reproduced; HYPOTHESIS_PROFILE=thorough draws new random ones each time (run it on
+# demand to look for new failures, and keep each one found as a regression test).
+settings.register_profile("default", derandomize=True)
+settings.register_profile("thorough", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_NAMES = sorted(p.stem for p in (REPO / "seeds").glob("*.txt"))
