@@ -251,3 +251,11 @@ def test_a_folder_gives_its_articles_pages_and_corpora(tmp_path, model_path):
     result = run("classify", folder, "--model", model_path, "--format", "jsonl")
     assert result.returncode == 0, result.stderr
     assert [r["source"] for r in _jsonl(result.stdout)] == [str(folder / "a.txt"), str(folder / "b.html"), "c1"]
+
+
+def test_per_article_id_is_the_id_field_even_when_the_record_has_an_id(tmp_path, model_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": "other", "doc": "d1", "text": "Gunmen attacked a bank.", "dropped": 9}) + "\n")
+    result = run("classify", path, "--model", model_path, "--per-article", "--id-field", "doc", "--format", "jsonl")
+    (record,) = _jsonl(result.stdout)
+    assert record["id"] == "d1" and record["dropped"] == 0

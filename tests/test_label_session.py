@@ -382,3 +382,47 @@ def test_review_order_asks_the_queue_in_its_order_and_enter_takes_the_models_lab
     (article,) = load_labels(tmp_path / "labels")
     assert article.labels == {0: "attack", 1: "attack", 2: "social_context", 3: "boilerplate"}
     assert article.answers[2].annotator == "rev" and article.answers[0].annotator == "ann"
+
+
+# -- found in review ----------------------------------------------------------------------
+
+
+def test_undo_in_review_does_not_count_the_earlier_label_as_this_sessions(tmp_path):
+    session = _session(tmp_path)
+    _run(session, ["1", "q"])
+    review = Session(session_articles(tmp_path / "labels"), order="review", annotator="rev", queue=[(0, 0)])
+    review.answer("boilerplate")
+    assert review.undo() is not None
+    assert review.articles[0].labels == {0: "attack"}
+    assert review.summary() == "Labelled 0 paragraphs this session"
+
+
+def test_a_folder_of_unsure_answers_only_opens_for_order_unsure(tmp_path):
+    session = _session(tmp_path)
+    _run(session, ["n", "\r", "q"])
+    again = Session(session_articles(tmp_path / "labels"), order="unsure")
+    assert again.current == (0, 0)
+    assert label_ui.labelled_total(tmp_path / "labels") == 0
+
+
+def test_import_keeps_who_answered_unchanged_rows_and_reads_an_article_without_labels(tmp_path):
+    import json as json_module
+
+    from triage.label_tools import import_labels
+
+    session = _session(tmp_path)
+    _run(session, ["1", "2", "q"])
+    labels = tmp_path / "labels"
+    (labels / "two.txt").write_text("echo\nfoxtrot\n", encoding="utf-8")  # a text, no label file yet
+    records = [
+        {"text": "alpha", "label": ["attack"], "article": "one", "index": 0},
+        {"text": "bravo", "label": ["boilerplate"], "article": "one", "index": 1},
+        {"text": "echo", "label": ["attack"], "article": "two", "index": 0},
+    ]
+    export = tmp_path / "review.jsonl"
+    export.write_text("".join(json_module.dumps(r) + "\n" for r in records), encoding="utf-8")
+    import_labels(export, labels)
+    one, two = sorted(load_labels(labels), key=lambda a: a.name)
+    assert one.labels == {0: "attack", 1: "boilerplate"} and two.labels == {0: "attack"}
+    assert one.answers[0].annotator == "ann"  # unchanged: who answered stays
+    assert 1 not in one.answers  # changed by the import: no longer that annotator's answer

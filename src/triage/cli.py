@@ -503,6 +503,8 @@ def label(
             raise UsageError("--adjudicate: give the folder to save the decisions in with --labels OUT")
         if paths:
             raise UsageError("--adjudicate: takes no article paths; the articles are those of the two folders")
+        if labels.resolve() in (adjudicate[0].resolve(), adjudicate[1].resolve()):
+            raise UsageError("--adjudicate: --labels must be a third folder, not one of the two compared")
         with LabelsLock(labels):
             _adjudicate(adjudicate, labels, annotator if annotator is not None else _annotator())
         return
@@ -523,8 +525,6 @@ def _adjudicate(folders: tuple[Path, Path], out_dir: Path, annotator: str) -> No
     from triage.labelling import Session, adjudication
 
     folder_a, folder_b = folders
-    if out_dir.resolve() in (folder_a.resolve(), folder_b.resolve()):
-        raise UsageError("--adjudicate: --labels must be a third folder, not one of the two compared")
     plan = adjudication(folder_a, folder_b, out_dir)
     session = Session(plan.articles, order="review", annotator=annotator, queue=plan.queue)
     session.compare = plan.answers

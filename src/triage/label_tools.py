@@ -412,18 +412,17 @@ def import_labels(path: Path, labels_dir: Path) -> ImportResult:
             paragraphs = split_paragraphs(new_text)
             old: dict[int, str] = {}
             result.new_articles += 1
-        if article_path is None or not label_path.exists():
-            kept_unsure, kept_answers = {}, {}
         else:
             paragraphs = split_paragraphs(read_text(article_path))
             old = {}
-            if label_path.exists():
-                article, problems = check_label_file(label_path, labels_dir)
-                if problems or article is None:
-                    raise LabelError(f"{problems[0]}; fix it before importing")
-                old = dict(article.labels)
-                kept_unsure = {i: note for i, note in article.unsure.items() if i not in rows}
-                kept_answers = {i: a for i, a in article.answers.items() if i not in rows}
+        unsure: dict[int, str] = {}
+        answers: dict = {}
+        if article_path is not None and label_path.exists():
+            article, problems = check_label_file(label_path, labels_dir)
+            if problems or article is None:
+                raise LabelError(f"{problems[0]}; fix it before importing")
+            old = dict(article.labels)
+            unsure, answers = dict(article.unsure), dict(article.answers)
         for index, (text, _) in rows.items():
             if not 0 <= index < len(paragraphs) or normalise_space(text) != paragraphs[index].text:
                 raise InputError(
@@ -436,8 +435,12 @@ def import_labels(path: Path, labels_dir: Path) -> ImportResult:
         result.added += sum(1 for i in new if i not in old)
         result.changed += sum(1 for i in new if i in old and old[i] != new[i])
         result.removed += sum(1 for i in old if i not in new)
-        # Imported rows replace the file's rows; unsure marks and who-answered of
-        # the paragraphs the export did not cover are kept.
+        # Imported labels replace the file's. An unsure mark stays unless the import
+        # labels that paragraph; who answered stays on every row whose answer did not change.
+        kept_unsure = {i: note for i, note in unsure.items() if i not in new}
+        kept_answers = {
+            i: a for i, a in answers.items() if i in kept_unsure or (i in new and old.get(i) == new[i])
+        }
         plans.append(
             (label_path, labels_dir / f"{name}.txt", new_text, paragraphs, new, old, kept_unsure, kept_answers)
         )

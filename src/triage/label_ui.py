@@ -547,6 +547,6 @@ def labelled_total(articles_dir: Path) -> int | None:
     from triage.labels import load_labels
 
     try:
-        return sum(len(a.labels) for a in load_labels(articles_dir))
+        return sum(len(a.labels) for a in load_labels(articles_dir, require_labels=False))
     except TriageError:
         return None

@@ -141,7 +141,7 @@ def session_articles(labels_dir: Path) -> list[Article]:
     """
     from triage.labels import load_labels
 
-    return [Article.from_labelled(article) for article in load_labels(labels_dir)]
+    return [Article.from_labelled(article) for article in load_labels(labels_dir, require_labels=False)]
 
 
 @dataclass(frozen=True)
@@ -508,7 +508,12 @@ class Session:
             self.current = item
             self.cursor = None
         else:
-            self.given[item] = previous
+            # What this session answered there before, if it did; else the answer is not this session's.
+            earlier = [given for done, (_, given, _) in self.history if done == item]
+            if earlier:
+                self.given[item] = earlier[-1]
+            else:
+                self.given.pop(item, None)
             self.cursor = self.trail.index(item) if item in self.trail else None
         name = self.articles[item[0]].name
         was = f", back to {previous}" if previous is not None else ""

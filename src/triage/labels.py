@@ -182,7 +182,7 @@ def label_files(labels_dir: str | Path) -> list[Path]:
     return files
 
 
-def load_labels(labels_dir: str | Path) -> list[LabelledArticle]:
+def load_labels(labels_dir: str | Path, *, require_labels: bool = True) -> list[LabelledArticle]:
     """Load and validate every label file under ``labels_dir``.
 
     Raises
@@ -201,7 +201,7 @@ def load_labels(labels_dir: str | Path) -> list[LabelledArticle]:
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise LabelError(problems[0] + more)
-    if not any(a.labels for a in articles):
+    if require_labels and not any(a.labels for a in articles):
         raise LabelError(f"{labels_dir}: no labelled paragraphs; label some articles first")
     return articles
 

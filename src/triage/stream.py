@@ -147,6 +147,11 @@ def render(model, records: list[Record], options: WriteOptions) -> Rendered:
     return Rendered(_formatted(records, results, kept_by_record, options), total, dropped)
 
 
+def _other_fields(record: Record) -> dict:
+    """A record's other corpus fields, without the names the per-article record gives itself."""
+    return {k: v for k, v in record.fields.items() if k not in ("id", "text", "dropped")}
+
+
 def _formatted(records: list[Record], results: list, kept_by_record: list, options: WriteOptions):
     labels = list(LABELS)
     if options.per_article:
@@ -161,8 +166,10 @@ def _formatted(records: list[Record], results: list, kept_by_record: list, optio
             csv.writer(out, lineterminator="\n").writerows([r["id"], r["text"], r["dropped"]] for r in rows)
             return out.getvalue()
         return "".join(
-            json.dumps({"id": row["id"], **record.fields, "text": row["text"], "dropped": row["dropped"]},
-                       ensure_ascii=False) + "\n"
+            json.dumps(
+                {"id": row["id"], **_other_fields(record), "text": row["text"], "dropped": row["dropped"]},
+                ensure_ascii=False,
+            ) + "\n"
             for record, row in zip(records, rows)
         )
     pairs = [(r.id, p) for r, kept in zip(records, kept_by_record) for p in kept]
