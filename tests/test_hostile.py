@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 
 from triage.cli import app
 
-from conftest import REPO
+from conftest import REPO, resign
 
 SEED = REPO / "seeds" / "000_ca1e9aa6cd9c9465.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -695,6 +695,209 @@ def model_whose_versions_are_not_a_mapping(t, m, mp):
     return Case(["classify", SEED, "--model", path], error=f"{path}: the model's data does not match its SHA-256")
 
 
+# HTML after the rewrite: the reader, the HTML stage, labelled pages, benchmarks (battery 2) ----------
+
+
+def staged(m: Path, **change) -> Path:
+    """The model ``m`` with an HTML stage of two regressions (made up, not fitted), edited by ``change``."""
+    import numpy as np
+
+    from triage.html import NEIGHBOUR_FEATURES, STRUCTURE_FEATURES, HtmlStage
+
+    n = len(STRUCTURE_FEATURES)
+    second = HtmlStage(np.zeros(n + 5), np.ones(n + 5), np.full(n + 5, 0.1), 0.0, 0.5,
+                       STRUCTURE_FEATURES + NEIGHBOUR_FEATURES)
+    data = HtmlStage(np.zeros(n), np.ones(n), np.full(n, 0.1), 0.0, 0.7, second=second).to_data()
+    data.update({key: value(data) if callable(value) else value for key, value in change.items()})
+    resign(m, lambda payload: payload["metadata"].update(html_stage=data))
+    return m
+
+
+def _short_page_case(blocks: int):
+    def make(t, m, mp):
+        texts = [f"Gunmen attacked bank number {i} in the city centre." for i in range(blocks)]
+        path = page(t, "".join(f"<p>{text}</p>" for text in texts))
+        return Case(["classify", path, "--model", staged(m), "--format", "text"], error=None, check=text_out(*texts))
+
+    return make
+
+
+for _blocks in (1, 4):  # the stage's five-block window once made five rows for these
+    CASES[f"html_page_of_{_blocks}_blocks_with_the_html_stage"] = _short_page_case(_blocks)
+
+
+@case
+def html_of_only_comments_is_an_empty_page(t, m, mp):
+    path = t / "p.html"
+    path.write_text("<!-- nothing here --><!-- <p>nor here</p> -->")
+    return Case(["classify", path, "--model", m, "--format", "text"], error=None,
+                check=lambda result: "Note: " in result.stderr and "no paragraphs" in result.stderr)
+
+
+def _wide_page_case(codec: str):
+    def make(t, m, mp):
+        text = "Gunmen attacked a bank in the city centre."
+        path = t / "p.html"
+        path.write_bytes(f"<html><body><p>{text}</p></body></html>".encode(codec))  # utf-16, utf-32: with a BOM
+        return Case(["classify", path, "--model", m, "--format", "text"], error=None, check=text_out(text))
+
+    return make
+
+
+for _codec in ("utf-16", "utf-16-le", "utf-32"):  # with a BOM, and UTF-16 told by its NULs: once "looks binary"
+    CASES[f"html_in_{_codec.replace('-', '')}"] = _wide_page_case(_codec)
+
+
+@case
+def a_page_of_more_blocks_than_a_page_can_have(t, m, mp):
+    from triage import html
+
+    mp.setattr(html, "MAX_PARAGRAPHS", 1000)
+    path = page(t, "<p>Home</p>" * 1001)
+    return Case(["classify", path, "--model", m, "--format", "text"], error="has more than 1,000 text blocks")
+
+
+@case
+def an_article_of_more_lines_than_an_article_can_have(t, m, mp):
+    path = article(t, b"x\n" * 100_001)  # once 100,001 paragraphs classified at once; 3 million never ended
+    return Case(["classify", path, "--model", m, "--format", "text"],
+                error="has 100,001 lines of text, more than the 100,000 paragraphs an article can have")
+
+
+@case
+def a_record_of_too_many_lines_is_skipped(t, m, mp):
+    from triage import text
+
+    mp.setattr(text, "MAX_PARAGRAPHS", 10)
+    path = t / "c.jsonl"
+    records = [{"id": "long", "text": "x\n" * 11}, {"id": "ok", "text": "y"}]
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+
+    def check(result):
+        assert sources(result) == ["ok"] and f"{path} line 1: has 11 lines of text" in result.stderr
+
+    return Case(["classify", path, "--model", m, "--format", "jsonl"], error=None, check=check)
+
+
+def _stage_tampered(**change):
+    def make(t, m, mp):
+        path = page(t, "<p>Gunmen attacked a bank.</p>")
+        return Case(["classify", path, "--model", staged(m, **change)], error=f"{m}: its HTML stage is malformed")
+
+    return make
+
+
+STAGE_TAMPERING = {
+    # NaN scores written as NaN into JSON Lines, with overflow warnings on stderr
+    "huge_coefficients": {"coef": lambda data: [1e308] * len(data["coef"])},
+    "vanishing_scale": {"scale": lambda data: [1e-320] * len(data["scale"])},
+    "integer_past_float": {"coef": lambda data: [10**400] * len(data["coef"])},  # once OverflowError
+    # a drop threshold that keeps everything, or drops every boilerplate-topped block
+    "threshold_above_one": {"threshold": 7.0},
+    "threshold_below_zero": {"threshold": -1.0},
+}
+for _name, _change in STAGE_TAMPERING.items():
+    CASES[f"model_html_stage_{_name}"] = _stage_tampered(**_change)
+
+
+def _text_threshold_case(value, shown: str):
+    def make(t, m, mp):
+        resign(m, lambda payload: payload["metadata"].update(boilerplate_threshold=value))
+        return Case(["classify", SEED, "--model", m, "--drop", "boilerplate"],
+                    error=f"{m}: its boilerplate threshold {shown} is not a probability from 0 to 1")
+
+    return make
+
+
+for _name, (_value, _shown) in {"text": ("x", "'x'"), "negative": (-1.0, "-1.0"), "nan": (float("nan"), "nan")}.items():
+    CASES[f"model_boilerplate_threshold_{_name}"] = _text_threshold_case(_value, _shown)
+
+
+def html_benchmark(t: Path, pages: dict[str, bytes]) -> Path:
+    """A content/boilerplate benchmark folder with ``html/<id>.html.gz`` holding the given bytes."""
+    from test_aeb import write_benchmark
+
+    root = write_benchmark(t / "bench", {page_id: [("content", "Gunmen attacked a bank.")] for page_id in pages})
+    (root / "html").mkdir()
+    for page_id, data in pages.items():
+        (root / "html" / f"{page_id}.html.gz").write_bytes(data)
+    return root
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, compresslevel=1)
+
+
+GOOD_PAGE = _gzip(b"<html><body><p>Gunmen attacked a bank.</p></body></html>")
+
+
+def _benchmark_case(data, error):
+    def make(t, m, mp):
+        root = html_benchmark(t, {"a1": GOOD_PAGE, "b2": data() if callable(data) else data})
+        return Case(["evaluate", "--benchmark", root, "--html", "--model", staged(m), "--no-justext"], error=error)
+
+    return make
+
+
+BENCHMARK_PAGES = {
+    # 33 MB of NULs in 33 kB: once inflated whole (a 4 GB one took 8 GB of memory)
+    "gzip_bomb": (lambda: _gzip(b"\0" * (33 * 2**20)), "b2.html.gz: decompresses to more than 32 MB"),
+    # damaged deflate data: once a zlib.error traceback
+    "damaged_deflate": (GOOD_PAGE[:10] + b"\x07" + b"\0" * 16,  # a gzip header, then a block of the reserved type
+                        "b2.html.gz: unreadable (Error -3 while decompressing data: invalid block type"),
+}
+for _name, (_data, _error) in BENCHMARK_PAGES.items():
+    CASES[f"benchmark_html_{_name}"] = _benchmark_case(_data, _error)
+
+
+@case
+def benchmark_html_of_one_block_pages_and_an_empty_one(t, m, mp):
+    pytest.importorskip("readability")  # it logged a traceback to stderr for the empty page
+    root = html_benchmark(t, {"a1": GOOD_PAGE, "b2": _gzip(b"")})
+    return Case(["evaluate", "--benchmark", root, "--html", "--model", staged(m), "--no-justext"], error=None)
+
+
+def html_labels(t: Path, pages: dict[str, str]) -> Path:
+    labels = labels_folder(t)
+    (labels / "html").mkdir()
+    for name, content in pages.items():
+        (labels / "html" / name).write_text(content, encoding="utf-8")
+    return labels
+
+
+LABELLED = ('<html><body><nav data-label="boilerplate"><a href="/">Home</a> <a href="/w">World</a></nav>'
+            '<article data-label="attack"><p>Gunmen attacked a bank in the city centre on Tuesday.</p>'
+            '<p>Two guards were killed, witnesses said.</p></article></body></html>')
+
+
+@case
+def labelled_page_without_text_is_named_before_training(t, m, mp):
+    labels = html_labels(t, {"a.html": LABELLED, "b.html": "<!-- to do -->"})
+    return Case(["train", "--no-eval", "--labels", labels, "--model", t / "m.joblib"],
+                error="html/b.html: has no text to label", keep=[t / "m.joblib"])
+
+
+@case
+def labelled_page_with_a_bad_label_stops_training_before_the_fit(t, m, mp):
+    def fit(*args, **kwargs):
+        raise AssertionError("the text model was fitted before the labelled pages were read")
+
+    mp.setattr("triage.api.fit", fit)
+    labels = html_labels(t, {"a.html": LABELLED, "b.html": LABELLED.replace('"attack"', '"atack"')})
+    return Case(["train", "--no-eval", "--labels", labels, "--model", t / "m.joblib"],
+                error="html/b.html: block 1 ('Gunmen attacked a bank in the city centr') has data-label 'atack'")
+
+
+@case
+def one_labelled_page_is_a_note_not_silence(t, m, mp):
+    labels = html_labels(t, {"a.html": LABELLED})
+    return Case(["train", "--no-eval", "--labels", labels, "--model", t / "m.joblib"], error=None,
+                check=lambda result: f"Note: {labels / 'html'}: 1 labelled page; the HTML stage needs two or more"
+                in result.stderr)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_input(name, tmp_path, model_path, monkeypatch):
     work = tmp_path / "work"
@@ -1011,3 +1214,59 @@ def test_random_input_never_crashes_or_clobbers_the_output(tmp_path, model_path,
         assert_one_error(result)
         assert out.read_text() == "precious\n"
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# -- HTML: what the cases above cannot show -------------------------------------
+
+
+def test_pages_of_fewer_than_five_blocks_train_the_html_stage(trained_model_path, tmp_path):
+    from triage.html import read_labelled_page, train_stage
+    from triage.persist import load_model_file
+
+    pages = []
+    for number, body in enumerate([LABELLED, '<html><body><p data-label="attack">Shots were fired.</p></body></html>',
+                                   LABELLED.replace("Tuesday", "Friday")]):
+        path = tmp_path / f"p{number}.html"
+        path.write_text(body, encoding="utf-8")
+        pages.append(read_labelled_page(path))
+    fitted = train_stage(load_model_file(trained_model_path), pages, folds=3)
+    assert fitted.figures["blocks"] == 7 and len(fitted.out_of_fold) == 7
+
+
+def test_short_blocks_under_a_huge_json_ld_body_are_read_in_seconds():
+    from triage.html import STRUCTURE_FEATURES, read_page
+
+    body = "Gunmen attacked a bank in the city centre. " * 100_000  # 4.3 MB
+    links = "".join(f"<p><a href='/{i}'>Section {i % 50}</a></p>" for i in range(10_000))
+    raw = (f'<html><head><script type="application/ld+json">{json.dumps({"articleBody": body})}</script></head>'
+           f"<body>{links}<p>Gunmen attacked a bank in the city centre.</p></body></html>").encode()
+    started = time.monotonic()
+    page = read_page(raw)
+    assert time.monotonic() - started < 10  # each short block searched the whole body: about 25 s
+    in_body = page.layout[:, STRUCTURE_FEATURES.index("in_ld_body")]
+    assert in_body[-1] == 1.0 and not in_body[:-1].any()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("abcx", min_size=1, max_size=4), max_size=12), st.lists(st.text("abcx", min_size=1, max_size=4),
+                                                                                 min_size=1, max_size=2))
+def test_short_blocks_are_matched_in_the_json_ld_body_as_a_substring_test_matches_them(body_words, block_words):
+    from triage.html import _ShortMatch
+
+    body, block = " ".join(body_words), " ".join(block_words)
+    assert _ShortMatch(body)(block) == (block in body)
+
+
+def test_a_failed_run_into_parquet_leaves_no_traceback(model_path, tmp_path):
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"precious")
+    process = _triage("classify", SEED, tmp_path / "typo.txt", "--model", model_path, "-o", out,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    # the Parquet writer once closed itself at exit onto the discarded file: "Exception ignored ... Traceback"
+    assert stderr.splitlines() == [f"Error: {tmp_path / 'typo.txt'}: no such file; check the path",
+                                   "Note: 1 article, 22 paragraphs, 0 dropped, 0 malformed records skipped, 1 input failed",
+                                   f"Note: {out} was left as it was, since an input failed"]
+    assert out.read_bytes() == b"precious"

@@ -9,7 +9,7 @@ import numpy as np
 from pathlib import Path
 
 from triage import config
-from triage.errors import ModelError, TriageError
+from triage.errors import LabelError, ModelError, TriageError
 from triage.labels import load_labels, labels_digest
 from triage.config import LABELS
 from triage.model import (
@@ -60,6 +60,7 @@ def train(
     labels_dir = Path(labels_dir) if labels_dir is not None else config.labels_dir()
     settings = settings or ModelSettings()
     articles = load_labels(labels_dir)
+    pages = _labelled_pages(labels_dir)  # a bad page is found before minutes of cross-validation, not after
     evaluation = None
     threshold = 0.5
     if evaluate and sum(1 for a in articles if a.labels) >= 2:
@@ -81,7 +82,7 @@ def train(
         "boilerplate_threshold": threshold,
     }
     model = Model(pipeline=pipeline, metadata=metadata)
-    _add_html_stage(model, labels_dir)
+    _add_html_stage(model, labels_dir, pages)
     return model, evaluation
 
 
@@ -98,15 +99,25 @@ def _pages_digest(pages_dir: Path) -> str | None:
     return sha.hexdigest()
 
 
-def _add_html_stage(model: Model, labels_dir: Path) -> None:
-    """Fit the HTML stage on ``labels_dir/html/*.html`` (two pages or more) into the model's metadata."""
-    from triage.html import load_pages, train_stage
+def _labelled_pages(labels_dir: Path) -> list:
+    """The labelled pages of ``labels_dir/html/*.html`` (none without that folder)."""
+    from triage.html import load_pages
 
     pages_dir = labels_dir / config.HTML_PAGES
-    pages = [page for _, page in load_pages(pages_dir)] if pages_dir.is_dir() else []
+    return [page for _, page in load_pages(pages_dir)] if pages_dir.is_dir() else []
+
+
+def _add_html_stage(model: Model, labels_dir: Path, pages: list) -> None:
+    """Fit the HTML stage on the labelled ``pages`` (two or more) into the model's metadata."""
+    from triage.html import train_stage
+
+    pages_dir = labels_dir / config.HTML_PAGES
     if len(pages) < 2:
         return
-    fitted = train_stage(model, pages)
+    try:
+        fitted = train_stage(model, pages)
+    except LabelError as exc:
+        raise LabelError(f"{pages_dir}: {exc}") from None
     model.metadata["html_stage"] = fitted.stage.to_data()
     model.metadata["html_cross_validation"] = fitted.figures
     model.metadata["html_pages_sha256"] = _pages_digest(pages_dir)

@@ -203,6 +203,30 @@ def evaluate_paragraphs(model: Model, path: str | Path) -> dict[str, Any]:
     return out
 
 
+def _page_bytes(folder: Path, page_id: str) -> bytes:
+    """The bytes of ``html/<id>.html.gz``, decompressed at most to :data:`~triage.text.MAX_INPUT_BYTES`.
+
+    A gzip bomb (a few megabytes that inflate to gigabytes) is refused once
+    that much is out, not inflated whole into memory.
+    """
+    import zlib
+
+    from triage.text import MAX_INPUT_BYTES
+
+    path = folder / "html" / f"{page_id}.html.gz"
+    try:
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read(MAX_INPUT_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; damaged deflate data, zlib.error
+        raise InputError(f"{path}: unreadable ({exc}); --html needs html/<id>.html.gz for every page") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{path}: decompresses to more than {MAX_INPUT_BYTES // 2**20} MB, more than a page can be; "
+            "--html needs html/<id>.html.gz for every page"
+        )
+    return raw
+
+
 def _html_pages(folder: Path, pages):
     """The benchmark pages as triage reads their HTML: (page with one line per block, blocks)."""
     from triage.aeb import Page
@@ -211,11 +235,7 @@ def _html_pages(folder: Path, pages):
     out = []
     for page in pages:
         path = folder / "html" / f"{page.id}.html.gz"
-        try:
-            raw = gzip.decompress(path.read_bytes())
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise InputError(f"{path}: unreadable ({exc}); --html needs html/<id>.html.gz for every page") from None
-        read = read_page(raw, source=str(path))
+        read = read_page(_page_bytes(folder, page.id), source=str(path))
         lines = [block.text for block in read.blocks]
         out.append((Page(id=page.id, lines=lines, content=[False] * len(lines), body=page.body), read))
     return out
@@ -223,7 +243,7 @@ def _html_pages(folder: Path, pages):
 
 def _raw_pages(folder: Path, pages):
     for page in pages:
-        yield gzip.decompress((folder / "html" / f"{page.id}.html.gz").read_bytes())
+        yield _page_bytes(folder, page.id)
 
 
 def _extractors(not_run: list[str]) -> dict[str, Any]:
@@ -232,7 +252,12 @@ def _extractors(not_run: list[str]) -> dict[str, Any]:
     Each takes a page's bytes and returns its main text; a missing one is named
     in ``not_run`` instead.
     """
+    import logging
+
     found: dict[str, Any] = {}
+    # Both log what they fail on, tracebacks included, to stderr; a page they fail on gets nothing.
+    for name in ("trafilatura", "readability"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
     try:
         import trafilatura
     except ImportError:

@@ -176,6 +176,13 @@ def train(
     counts = ", ".join(f"{k} {v}" for k, v in fitted.metadata["label_counts"].items())
     typer.echo(f"Trained on {fitted.metadata['n_articles']} articles: {counts}")
     html = fitted.metadata.get("html_cross_validation")
+    pages_dir = (labels or config.labels_dir()) / config.HTML_PAGES
+    if not html and pages_dir.is_dir():
+        found = sum(1 for _ in pages_dir.rglob("*.html"))
+        _note(
+            f"{pages_dir}: {found} labelled page{'s' * (found != 1)}; the HTML stage needs two or more, "
+            "so none was fitted (pages are classified from their text alone)"
+        )
     if html:
         typer.echo(
             f"HTML stage on {html['pages']} labelled pages ({html['blocks']} blocks), {html['folds']}-fold "

@@ -26,6 +26,7 @@ from typing import BinaryIO
 from triage.errors import InputError, MissingExtra, UsageError
 from triage.text import (
     MAX_INPUT_BYTES,
+    _utf16_without_bom,
     check_text,
     decode_bytes,
     long_line,
@@ -33,6 +34,7 @@ from triage.text import (
     read_bytes,
     read_limited,
     read_text,
+    too_many_paragraphs,
 )
 
 FORMATS = ("txt", "html", "jsonl", "csv", "parquet")
@@ -218,7 +220,7 @@ def _record(fields: dict, where: str, text_field: str, id_field: str, default_id
     for name, value in ((text_field, text), (id_field, article_id)):
         if _SURROGATE.search(value):
             return Skipped(where, f"{name!r} has a lone surrogate (an unpaired \\ud800-\\udfff escape), not text")
-    reason = long_line(text)
+    reason = long_line(text) or too_many_paragraphs(text)
     if reason:
         return Skipped(where, reason)
     others = {
@@ -415,7 +417,7 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # ASCII that every charset an HTML page may declare keeps as it is; what changes it
 # (UTF-16, UTF-7, idna, the escape codecs, EBCDIC) cannot be the page's charset.
 _ASCII_PROBE = "<meta charset=x> A+-&;~\\u0041 " + "x" * 70 + "\n"
-_HTML_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_HTML_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 
 
 def _declared_codec(name: bytes) -> str | None:
@@ -429,7 +431,7 @@ def _declared_codec(name: bytes) -> str | None:
 
 
 def _decode_html(raw: bytes, source: str) -> str:
-    """A page's text: a BOM's encoding, else UTF-8, else its ``<meta>`` charset, else detected.
+    """A page's text: by its BOM, else as UTF-16 told by its NULs, UTF-8, its ``<meta>`` charset, or detected.
 
     Bytes that are valid UTF-8 are read as UTF-8 whatever the page declares: a
     page in another encoding is almost never valid UTF-8 by chance, and pages
@@ -439,6 +441,11 @@ def _decode_html(raw: bytes, source: str) -> str:
     """
     if raw.startswith(_HTML_BOMS):
         return decode_bytes(raw, source=source)
+    if b"\x00" in raw[:8192]:
+        text = _utf16_without_bom(raw)
+        if text is None:
+            raise InputError(f"{source}: looks binary (NUL bytes), not an HTML page")
+        return text
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -25,6 +25,7 @@ label only, never as a feature (see :func:`read_labelled_page`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from triage.errors import InputError, ModelError
+from triage.text import MAX_PARAGRAPHS
 
 # Elements whose text is never shown.
 DROPPED = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
@@ -116,8 +118,6 @@ def _parse(raw: bytes | str, source: str):
     from triage.corpus import _decode_html, _XML_DECLARATION
 
     if isinstance(raw, bytes):
-        if b"\x00" in raw[:8192]:
-            raise InputError(f"{source}: looks binary (NUL bytes), not an HTML page")
         raw = _decode_html(raw, source)
     raw = _XML_DECLARATION.sub("", raw, count=1).replace("\ufeff", "")
     # Control characters are no text, and lxml refuses to move them when it drops a
@@ -128,7 +128,11 @@ def _parse(raw: bytes | str, source: str):
     parser = lxml.html.HTMLParser(huge_tree=True)
     try:
         root = lxml.html.document_fromstring(raw, parser=parser)
-    except (etree.ParserError, ValueError) as exc:
+    except etree.ParserError as exc:
+        if "empty" in str(exc):  # nothing but comments: an empty page, as a blank one is
+            return None
+        raise InputError(f"{source}: not readable HTML ({exc})") from None
+    except ValueError as exc:
         raise InputError(f"{source}: not readable HTML ({exc})") from None
     for entry in parser.error_log:
         if entry.level >= etree.ErrorLevels.FATAL:
@@ -186,11 +190,14 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
     Raises
     ------
     InputError
-        The bytes are binary or not readable as HTML.
+        The bytes are binary or not readable as HTML, or the page has more
+        than :data:`~triage.text.MAX_PARAGRAPHS` blocks.
     """
     root = _parse(raw, source)
     if root is None:
-        return Page([])
+        page = Page([])
+        _lay_out(page)
+        return page
     title_element = root.find(".//title")
     title = _SPACE.sub(" ", title_element.text_content()).strip() if title_element is not None else ""
     ld_body, ld_headline = _ld_fields(root)
@@ -226,6 +233,10 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
         link_chars[0] = 0
         if not text or not owners:
             return
+        if len(blocks) >= MAX_PARAGRAPHS:  # before the blocks, not the text model, fill the memory
+            raise InputError(
+                f"{source}: has more than {MAX_PARAGRAPHS:,} text blocks, more than a page can be; split it"
+            )
         owner = owners[-1]
         ancestors: set[str] = set()
         hints: set[str] = set(own_hints(owner))
@@ -325,7 +336,7 @@ def read_labelled_page(path: Path) -> Page:
     Raises
     ------
     LabelError
-        A block has no label, or a label that is not one of the four.
+        The page has no text, or a block has no label or one that is not one of the four.
     """
     from triage.config import LABELS
     from triage.errors import LabelError
@@ -335,6 +346,8 @@ def read_labelled_page(path: Path) -> Page:
     except OSError as exc:
         raise LabelError(f"{path}: cannot be read ({exc.strerror})") from None
     page = read_page(raw, source=str(path), keep_labels=True)
+    if not page.blocks:
+        raise LabelError(f"{path}: has no text to label; give it a page's text, or take it out of the folder")
     for number, block in enumerate(page.blocks):
         if block.label not in LABELS:
             problem = "no data-label" if block.label is None else f"data-label {block.label!r}"
@@ -407,6 +420,48 @@ _INDEX = {name: i for i, name in enumerate(STRUCTURE_FEATURES)}
 _CONTAINED = ("p", "heading", "minor_heading", "li", "tr", "quote", "caption", "dl")
 
 
+class _ShortMatch:
+    """Whether a block of one or two words (folded) stands in the folded JSON-LD body.
+
+    A substring test, as for any block, but against the body's distinct words
+    (or word pairs) rather than the whole body, and once per distinct text:
+    a 10 MB ``articleBody`` under 20,000 one-word links took minutes. The
+    answer is the same: a text without a space is in the body exactly when it
+    is in one of its words, and ``a b`` exactly when it spans a pair of them.
+    Past :data:`_MATCH_BUDGET` characters searched, the rest of the page's
+    short blocks are matched as whole words (a hostile page; none of the
+    benchmarks' comes near it).
+    """
+
+    def __init__(self, folded: str):
+        words = folded.split(" ")
+        self.folded = folded
+        self.words = set(words)
+        self.pairs = set(itertools.pairwise(words))
+        self.haystacks = {1: "\n".join(self.words), 2: "\n".join(f"{a} {b}" for a, b in self.pairs)}
+        self.known: dict[str, bool] = {}
+        self.searched = 0
+
+    def __call__(self, text: str) -> bool:
+        if not text:
+            return False
+        found = self.known.get(text)
+        if found is None:
+            n = text.count(" ") + 1
+            haystack = self.haystacks.get(n, self.folded)  # longer texts are matched by shingles instead
+            if n > 2 or self.searched + len(haystack) <= _MATCH_BUDGET:
+                self.searched += len(haystack)
+                found = text in haystack
+            else:
+                found = text in self.words if n == 1 else tuple(text.split(" ")) in self.pairs
+            self.known[text] = found
+        return found
+
+
+_MATCH_BUDGET = 2 * 10**9
+"""Characters of JSON-LD searched for a page's short blocks before whole words are matched instead."""
+
+
 def _lay_out(page: Page) -> None:
     """Fill ``page.layout`` and ``page.containers`` from the parsed tree, then let the tree go.
 
@@ -458,7 +513,7 @@ def _lay_out(page: Page) -> None:
     first, last = (positions[0], positions[-1]) if len(positions) else (n, -1)
     ld = page.ld_body
     ld_shingles = _shingles(ld) if ld else set()
-    ld_folded = _fold(ld) if ld else ""
+    in_ld = _ShortMatch(_fold(ld)) if ld else None
     headline = _fold(page.headline) if page.headline else ""
     numbers: dict[Any, int] = {}
     for i, block in enumerate(blocks):
@@ -488,8 +543,7 @@ def _lay_out(page: Page) -> None:
             if own and len(next(iter(own))) == 3:
                 found = len(own & ld_shingles) / len(own)
             else:
-                folded = _fold(block.text)
-                found = float(bool(folded) and folded in ld_folded)
+                found = float(in_ld(_fold(block.text)))
             row[index["in_ld_body"]] = found
             row[index["outside_ld_body"]] = 1.0 - found
         row[index["is_headline"]] = float(bool(headline) and _fold(block.text) == headline)
@@ -581,21 +635,26 @@ class HtmlStage:
             intercept = float(data["intercept"])
             threshold = float(data["threshold"])
             second = data.get("second")
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise malformed from None
         if given != features:
             raise ModelError(
                 f"{where}: its HTML stage was fitted on other page features than this version computes; "
                 "run 'triage train' to rebuild it"
             )
-        if any(a.shape != (len(features),) or not np.all(np.isfinite(a)) for a in arrays) or np.any(arrays[1] <= 0):
+        # Within what a fit gives (scale at least 1e-9, see fit_stage), so that no page's features can
+        # overflow into a NaN score; a drop threshold is a probability.
+        if any(a.shape != (len(features),) or not np.all(np.abs(a) <= _MAX_PARAMETER) for a in arrays):
             raise malformed
-        if not math.isfinite(intercept) or not math.isfinite(threshold):
+        if np.any(arrays[1] < 1e-9) or not abs(intercept) <= _MAX_PARAMETER or not 0 <= threshold <= 1:
             raise malformed
         if second is not None:
             second = cls.from_data(second, where=where, features=features + NEIGHBOUR_FEATURES)
         return cls(arrays[0], arrays[1], arrays[2], intercept, threshold, features, second)
 
+
+_MAX_PARAMETER = 1e6
+"""Largest magnitude of a stored mean, scale, coefficient or intercept (fitted ones stay far below)."""
 
 NEIGHBOUR_FEATURES = (
     "first_logit", "first_container_logit", "first_previous_logit", "first_next_logit", "first_window_logit",
@@ -609,7 +668,8 @@ def neighbour_matrix(first: np.ndarray, containers: np.ndarray) -> np.ndarray:
     mean = np.bincount(containers, weights=logits)[containers] / np.bincount(containers)[containers]
     previous = np.r_[0.0, logits[:-1]]
     following = np.r_[logits[1:], 0.0]
-    window = np.convolve(logits, np.ones(5) / 5, mode="same")
+    # mode="same" would return five values for a page of fewer than five blocks.
+    window = np.convolve(logits, np.ones(5) / 5, mode="full")[2 : 2 + len(logits)]
     return np.c_[logits, mean, previous, following, window]
 
 
@@ -705,7 +765,10 @@ def train_stage(
     X = np.vstack(matrices)
     y = np.array([b.label == "boilerplate" for page in pages for b in page.blocks])
     if y.all() or not y.any():
-        raise LabelError("the HTML pages need both boilerplate and story blocks to train on")
+        raise LabelError(
+            "the labelled pages need both boilerplate and story blocks to train on; label the other kind on "
+            "some page too"
+        )
     groups = np.repeat(np.arange(len(pages)), [len(m) for m in matrices])
     weights = _block_weights(pages)
     splits = list(GroupKFold(n_splits=min(folds, len(pages))).split(X, y, groups))

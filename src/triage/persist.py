@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import numbers
 import pickle
 import platform
 import re
@@ -532,6 +533,22 @@ def _check_features_version(path: Path, metadata: dict[str, Any]) -> None:
         )
 
 
+def _check_metadata(path: Path, metadata: dict[str, Any]) -> None:
+    """Refuse a drop threshold that is not a probability and an HTML stage that is malformed, at load, not mid-run."""
+    threshold = metadata.get("boilerplate_threshold")
+    if threshold is not None and not (
+        isinstance(threshold, numbers.Real) and not isinstance(threshold, bool) and 0 <= threshold <= 1
+    ):
+        raise ModelError(
+            f"{path}: its boilerplate threshold {threshold!r} is not a probability from 0 to 1; "
+            "run 'triage train' to rebuild it"
+        )
+    if metadata.get("html_stage") is not None:
+        from triage.html import HtmlStage
+
+        HtmlStage.from_data(metadata["html_stage"], where=str(path))
+
+
 def _load_pickled(path: Path, payload: Any, *, force: bool, unreadable: ModelError) -> Model:
     """A model of format 1 or 2, trusted by the user: unpickled as before format 3."""
     if payload is None:
@@ -559,10 +576,8 @@ def _load_pickled(path: Path, payload: Any, *, force: bool, unreadable: ModelErr
             raise unreadable from None
     if not hasattr(pipeline, "predict_proba"):
         raise unreadable
-    if isinstance(metadata, dict) and metadata.get("html_stage") is not None:
-        from triage.html import HtmlStage
-
-        HtmlStage.from_data(metadata["html_stage"], where=str(path))  # refused here, not mid-run
+    if isinstance(metadata, dict):
+        _check_metadata(path, metadata)
     return Model(pipeline=pipeline, metadata=metadata)
 
 
@@ -644,8 +659,6 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
         raise unreadable from None
     if not hasattr(pipeline, "predict_proba"):
         raise unreadable
-    if isinstance(metadata, dict) and metadata.get("html_stage") is not None:
-        from triage.html import HtmlStage
-
-        HtmlStage.from_data(metadata["html_stage"], where=str(path))  # refused here, not mid-run
+    if isinstance(metadata, dict):
+        _check_metadata(path, metadata)
     return Model(pipeline=pipeline, metadata=metadata)

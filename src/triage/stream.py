@@ -374,6 +374,14 @@ class Sink:
 
     def abandon(self) -> None:
         """Drop the output of a run that failed; an existing file stays as it was."""
+        if self.parquet is not None:
+            # Closed now, into the file about to go: left open, it closes itself when collected at
+            # exit, onto a closed file, and prints a traceback after the one-line error.
+            writer, self.parquet = self.parquet, None
+            try:
+                writer.close()
+            except (OSError, ValueError):  # a full disk: it must not try again at exit either
+                writer.is_open = False
         if self.file is not None:
             self.file.discard()
 
