@@ -542,14 +542,14 @@ def _adjudicate(folders: tuple[Path, Path], out_dir: Path, annotator: str) -> No
         _note(f"{agreed}no disagreement left to decide")
         return
     _note(f"{agreed}{len(plan.queue)} disagreements to decide")
-    ended = _run_screen(session, Console(highlight=False), None, 0, label_ui.read_guide(out_dir, folder_a, config.labels_dir()))
-    typer.echo(session.summary(label_ui.labelled_total(out_dir)))
-    if ended == "interrupted":
-        raise typer.Exit(130)
+    _run_screen(session, Console(highlight=False), None, 0, label_ui.read_guide(out_dir, folder_a, config.labels_dir()), out_dir)
 
 
-def _run_screen(session, console, retrainer, retrain_every, guide) -> str:
-    """The labelling screen on this terminal until it ends; Ctrl-C ends it with its summary."""
+def _run_screen(session, console, retrainer, retrain_every, guide, labels_dir: Path) -> None:
+    """The labelling screen on this terminal until it ends, then the session's summary.
+
+    Ctrl-C ends it with its summary too, and exit code 130.
+    """
     from triage import label_ui
 
     # A Ctrl-C between two key reads arrives as SIGINT: make it the same
@@ -557,12 +557,15 @@ def _run_screen(session, console, retrainer, retrain_every, guide) -> str:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with label_ui.keys_from_terminal(sys.stdin.fileno()) as read_key:
-            return label_ui.run(
+            ended = label_ui.run(
                 session, getchar=read_key, console=console, retrainer=retrainer,
                 retrain_every=retrain_every, guide=guide,
             )
     finally:
         signal.signal(signal.SIGINT, previous)
+    typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
+    if ended == "interrupted":
+        raise typer.Exit(130)
 
 
 def _label_session(labels_dir, files, own_labels, model, order, retrain_every, annotator, folds, trust_pickle):
@@ -613,10 +616,7 @@ def _label_session(labels_dir, files, own_labels, model, order, retrain_every, a
 
     retrainer = label_ui.Retrainer(refit) if retrain_every else None
     guide = label_ui.read_guide(labels_dir, config.labels_dir())
-    ended = _run_screen(session, console, retrainer, retrain_every, guide)
-    typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
-    if ended == "interrupted":
-        raise typer.Exit(130)
+    _run_screen(session, console, retrainer, retrain_every, guide, labels_dir)
 
 
 def _starting_model(labels_dir: Path, own_labels: bool, model: Optional[Path], trust_pickle: bool):
