@@ -4,7 +4,7 @@
                                  [--no-html] [--no-justext] [--output benchmarks/QUALITY.md]
 
 Each folder under ``--benchmarks`` that holds ``gold.csv`` and ``pages/`` is scored
-by the metric its labels call for (:mod:`triage.benchmark`): paragraph labels get
+by the metric its labels call for (:mod:`triage.evaluation.benchmarks`): paragraph labels get
 per-class and macro F1 (as given and lower-cased) beside the majority and ten-word
 baselines; content/boilerplate folders get the boilerplate filter's body and line
 figures beside keeping everything, the ten-word rule and jusText, and, where the
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from triage import benchmark as bench  # noqa: E402
+from triage.evaluation import benchmarks as bench  # noqa: E402
 from triage._atomic import atomic_write  # noqa: E402
 from triage.api import load_model  # noqa: E402
 from triage.errors import TriageError  # noqa: E402

@@ -16,8 +16,8 @@ import argparse
 import time
 
 from triage.config import LABELS, labels_dir
-from triage.evaluate import is_seed
-from triage.labels import load_labels
+from triage.evaluation.evaluate import is_seed
+from triage.labelling.files import load_labels
 from triage.model import ModelSettings, cross_validate, score
 
 CANDIDATES = {

@@ -61,7 +61,7 @@ print(n, time.perf_counter() - start)
 
 TRAIN = r"""
 import json, sys, time
-from triage.labels import LabelledArticle
+from triage.labelling.files import LabelledArticle
 from triage.model import fit
 from triage.text import split_paragraphs
 articles = []
@@ -89,7 +89,7 @@ print(time.perf_counter() - start)
 def seed_paragraphs() -> list[tuple[str, str]]:
     """(text, label) of every labelled seed paragraph."""
     sys.path.insert(0, str(REPO / "src"))
-    from triage.labels import load_labels
+    from triage.labelling.files import load_labels
 
     out = []
     for article in load_labels(REPO / "labels"):
@@ -100,7 +100,7 @@ def seed_paragraphs() -> list[tuple[str, str]]:
 
 def sentence_pools(pool: list[tuple[str, str]]) -> dict[str, list[str]]:
     """The seeds' sentences per label (split as the cue features split them); leftovers stay whole."""
-    from triage.features import _SENTENCE  # importable once seed_paragraphs has put src/ on the path
+    from triage.features.cues import _SENTENCE  # importable once seed_paragraphs has put src/ on the path
 
     out: dict[str, list[str]] = {}
     for text, label in pool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.aeb import (
+from triage.evaluation.aeb import (
     Page,
     body_scores,
     keep_all,
@@ -19,7 +19,7 @@ from triage.aeb import (
     load_benchmark,
     shingle_fractions,
 )
-from triage.baselines import justext_keep
+from triage.evaluation.baselines import justext_keep
 from triage.errors import InputError, MissingExtra, UsageError
 
 REPO = Path(__file__).resolve().parents[1]

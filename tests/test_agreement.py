@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from triage.agreement import compare_labels, list_disagreements
-from triage.cli import app
-from triage.labels import find_article
+from triage.labelling.agreement import compare_labels, list_disagreements
+from triage.cli.app import app
+from triage.labelling.files import find_article
 from triage.text import read_text, split_paragraphs
 
 from conftest import SEED_NAMES, make_project

@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 SEED = "000_ca1e9aa6cd9c9465"
 runner = CliRunner()

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 from triage.corpus import html_to_text
 from triage.persist import load_model_file

@@ -8,7 +8,7 @@ import pytest
 import typer.main
 
 from conftest import REPO
-from triage.cli import app
+from triage.cli.app import app
 
 COMMANDS = sorted(typer.main.get_command(app).commands)
 
@@ -46,3 +46,27 @@ def test_labels_subcommand_has_help_and_an_example_and_is_in_the_readme(name):
     command = typer.main.get_command(app).commands["labels"].commands[name]
     assert command.help and f"Example: triage labels {name}" in command.help
     assert f"triage labels {name} " in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _imported_modules(path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_the_library_does_not_import_the_command_line():
+    """Presentation stays at the edge: only ``cli/`` (and ``python -m triage``) import ``triage.cli``."""
+    package = REPO / "src" / "triage"
+    offenders = {
+        str(path.relative_to(package)): sorted(n for n in _imported_modules(path) if n.startswith("triage.cli"))
+        for path in package.rglob("*.py")
+        if path.parent.name != "cli" and path.name != "__main__.py"
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

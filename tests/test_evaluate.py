@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from conftest import SEED_NAMES, make_project
 from test_aeb import write_benchmark
-from triage.cli import app
+from triage.cli.app import app
 from triage.errors import InputError
-from triage.benchmark import evaluate_body, evaluate_paragraphs
-from triage.evaluate import baseline_predictions, model_keep
-from triage.labels import LabelledArticle, load_labels
+from triage.evaluation.benchmarks import evaluate_body, evaluate_paragraphs
+from triage.evaluation.evaluate import baseline_predictions, model_keep
+from triage.labelling.files import LabelledArticle, load_labels
 from triage.model import ClassifiedParagraph, Model, choose_boilerplate_threshold
 from triage.persist import load_model_file
 from triage.text import split_paragraphs
@@ -318,7 +318,7 @@ def test_real_data_has_no_article_on_both_sides(project):
 
 
 def test_calibration_of_perfect_and_overconfident_scores():
-    from triage.evaluate import calibration
+    from triage.evaluation.evaluate import calibration
 
     truth = ["attack", "boilerplate", "attack", "state_response"]
     perfect = np.eye(4)[[0, 3, 0, 1]]
@@ -363,7 +363,7 @@ OWN = {
 
 def write_own(folder: Path, articles: dict[str, list[tuple[str, str]]] = OWN) -> Path:
     """A labels folder of one's own: ``<name>.txt`` and ``<name>.csv`` side by side."""
-    from triage.labels import write_labels
+    from triage.labelling.files import write_labels
 
     folder.mkdir(parents=True)
     for name, rows in articles.items():
@@ -385,7 +385,7 @@ def curve_folders(tmp_path):
 @pytest.fixture
 def fit_calls(monkeypatch):
     """Every fit the learning curve makes: the names and weights of the articles it trained on."""
-    from triage import curve
+    from triage.evaluation import curve
 
     calls = []
 
@@ -399,7 +399,7 @@ def fit_calls(monkeypatch):
 
 
 def test_learning_curve_rows_caps_and_never_tests_a_trained_article(curve_folders, fit_calls):
-    from triage.curve import learning_curve
+    from triage.evaluation.curve import learning_curve
 
     shipped, own = curve_folders
     result = learning_curve(shipped, own, steps=[5, 0, 1], folds=2, n_jobs=1)
@@ -436,7 +436,7 @@ def test_learning_curve_rows_caps_and_never_tests_a_trained_article(curve_folder
 
 
 def test_learning_curve_with_one_fold_per_article_is_leave_one_article_out(curve_folders, fit_calls):
-    from triage.curve import learning_curve
+    from triage.evaluation.curve import learning_curve
 
     shipped, own = curve_folders
     result = learning_curve(shipped, own, steps=[3], folds=9, n_jobs=1)
@@ -447,7 +447,7 @@ def test_learning_curve_with_one_fold_per_article_is_leave_one_article_out(curve
 
 
 def test_own_weight_is_passed_to_the_fit(curve_folders, fit_calls):
-    from triage.curve import learning_curve
+    from triage.evaluation.curve import learning_curve
 
     shipped, own = curve_folders
     learning_curve(shipped, own, steps=[0, 2], folds=2, own_weight=3.0, n_jobs=1)
@@ -501,7 +501,7 @@ def test_every_regression_of_the_pipeline_is_weighted(tmp_path, monkeypatch):
 
 
 def test_learning_curve_reads_a_benchmark_folder(curve_folders):
-    from triage.curve import learning_curve, load_own
+    from triage.evaluation.curve import learning_curve, load_own
 
     pages = MUC_LIKE | {"m3": [("attack", "REBELS BLEW UP A POWER PYLON.")]}
     root = write_benchmark(curve_folders[1].parent / "bench", pages)
@@ -573,7 +573,7 @@ def test_curve_options_need_the_learning_curve(curve_folders):
 
 
 def test_content_boilerplate_benchmark_is_refused_as_own(curve_folders, tmp_path):
-    from triage.curve import load_own
+    from triage.evaluation.curve import load_own
 
     root = write_benchmark(tmp_path / "aeb", PAGES)
     with pytest.raises(InputError, match="its gold labels are content/boilerplate; training needs triage's four"):

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from conftest import REPO
-from triage.features import DIRECTED, CharNgrams, _char_counts, Context, NameMasker, WordNgrams, contexts, text_of
-from triage.labels import load_labels
+from triage.features.context import _char_counts
+from triage.features import DIRECTED, CharNgrams, Context, NameMasker, WordNgrams, contexts, text_of
+from triage.labelling.files import load_labels
 
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from triage.cli import app
+from triage.cli.app import app
 
 from conftest import REPO, resign
 
@@ -1021,7 +1021,7 @@ def test_a_broken_pipe_ends_the_run_quietly(model_path, tmp_path, jobs):
 
 def test_labelling_into_a_read_only_folder_is_one_error(tmp_path, monkeypatch):
     from triage.errors import OutputError
-    from triage.labelling import LabelsLock
+    from triage.labelling.session import LabelsLock
 
     def refuse(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
@@ -1036,7 +1036,7 @@ def test_labelling_into_a_read_only_folder_is_one_error(tmp_path, monkeypatch):
 
 def test_an_answer_that_cannot_be_saved_changes_no_file(tmp_path, monkeypatch):
     from triage.errors import OutputError
-    from triage.labelling import Session, open_article
+    from triage.labelling.session import Session, open_article
 
     labels = labels_folder(tmp_path)
     rows = (labels / f"{SEED_LABELS}.csv").read_text().splitlines()

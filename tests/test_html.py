@@ -142,7 +142,7 @@ def test_train_fits_an_html_stage_from_labelled_pages_and_the_file_keeps_it(html
 def test_classify_an_html_page_drops_its_furniture_with_the_stage(html_model_path, trained_model_path, tmp_path):
     from typer.testing import CliRunner
 
-    from triage.cli import app
+    from triage.cli.app import app
 
     story = ["Security forces killed four suspected attackers after a siege at a hotel on the coast.",
              "The siege lasted nine hours; guests were led out through the kitchens, a manager said.",
@@ -189,7 +189,7 @@ def test_the_shipped_pages_are_labelled_whole():
 def test_triage_train_reports_the_html_stage(tmp_path):
     from typer.testing import CliRunner
 
-    from triage.cli import app
+    from triage.cli.app import app
 
     root = make_project(tmp_path / "p")
     (root / "labels" / "html").mkdir()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from triage import label_ui
-from triage.labelling import Session, Suggestion, open_article, session_articles
-from triage.labels import UNSURE, check_label_file, load_labels
+from triage.cli import terminal
+from triage.labelling.session import Session, Suggestion, open_article, session_articles
+from triage.labelling.files import UNSURE, check_label_file, load_labels
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = "000_ca1e9aa6cd9c9465"
@@ -45,7 +45,7 @@ def _run(session: Session, keys: list[str], **kwargs) -> tuple[str, str]:
         except StopIteration:
             raise EOFError from None
 
-    ended = label_ui.run(session, getchar=getchar, console=Console(file=out, width=120), **kwargs)
+    ended = terminal.run(session, getchar=getchar, console=Console(file=out, width=120), **kwargs)
     return ended, out.getvalue()
 
 
@@ -53,18 +53,18 @@ def _run(session: Session, keys: list[str], **kwargs) -> tuple[str, str]:
 
 
 def test_keys_typed_ahead_are_split_and_kept_in_order():
-    assert label_ui.split_keys("1\r") == ["1", "\r"]
-    assert label_ui.split_keys("a\r\nb") == ["a", "\r", "b"]
-    assert label_ui.split_keys("\x1b[D\x1b[C\x1bOD") == ["left", "right", "left"]
-    assert label_ui.split_keys("\x1b[5~q") == ["\x1b[5~", "q"]
-    assert label_ui.split_keys("\x1b") == ["\x1b"]
+    assert terminal.split_keys("1\r") == ["1", "\r"]
+    assert terminal.split_keys("a\r\nb") == ["a", "\r", "b"]
+    assert terminal.split_keys("\x1b[D\x1b[C\x1bOD") == ["left", "right", "left"]
+    assert terminal.split_keys("\x1b[5~q") == ["\x1b[5~", "q"]
+    assert terminal.split_keys("\x1b") == ["\x1b"]
 
 
 def test_key_reader_queues_what_one_read_returns():
     read_end, write_end = os.pipe()
     try:
         os.write(write_end, "1\r\x1b[Dé".encode())
-        reader = label_ui.KeyReader(read_end)
+        reader = terminal.KeyReader(read_end)
         assert [reader() for _ in range(4)] == ["1", "\r", "left", "é"]
         os.write(write_end, b"\x03")
         with pytest.raises(KeyboardInterrupt):
@@ -201,7 +201,7 @@ def test_unknown_extra_column_is_a_problem_with_file_and_line(tmp_path):
 
 
 def test_question_mark_shows_the_tie_breaks_of_the_labels_readme(tmp_path):
-    guide = label_ui.read_guide(REPO / "labels")
+    guide = terminal.read_guide(REPO / "labels")
     assert len(guide.tie_breaks) == 6
     readme = (REPO / "labels" / "README.md").read_text(encoding="utf-8")
     assert "an attack on security forces is `attack`" in readme
@@ -229,7 +229,7 @@ def test_a_failed_background_retrain_is_shown_and_the_old_suggestions_kept(tmp_p
     def broken():
         raise ValueError("labels/x.csv line 3: unknown label 'atack'")
 
-    retrainer = label_ui.Retrainer(broken)
+    retrainer = terminal.Retrainer(broken)
     keys = iter(["1", "2", "q"])
 
     def getchar():
@@ -239,7 +239,7 @@ def test_a_failed_background_retrain_is_shown_and_the_old_suggestions_kept(tmp_p
         return key
 
     out = io.StringIO()
-    label_ui.run(session, getchar=getchar, console=Console(file=out, width=200), retrainer=retrainer, retrain_every=1)
+    terminal.run(session, getchar=getchar, console=Console(file=out, width=200), retrainer=retrainer, retrain_every=1)
     assert "the background retrain failed (labels/x.csv line 3: unknown label 'atack')" in out.getvalue()
     assert session.suggestions[(0, 2)] == Suggestion("attack", 0.5)
 
@@ -315,7 +315,7 @@ def _two_annotations(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_adjudication_copies_the_agreed_labels_and_asks_only_the_disagreements(tmp_path):
-    from triage.labelling import adjudication
+    from triage.labelling.session import adjudication
 
     folder_a, folder_b = _two_annotations(tmp_path)
     out = tmp_path / "out"
@@ -402,13 +402,13 @@ def test_a_folder_of_unsure_answers_only_opens_for_order_unsure(tmp_path):
     _run(session, ["n", "\r", "q"])
     again = Session(session_articles(tmp_path / "labels"), order="unsure")
     assert again.current == (0, 0)
-    assert label_ui.labelled_total(tmp_path / "labels") == 0
+    assert terminal.labelled_total(tmp_path / "labels") == 0
 
 
 def test_import_keeps_who_answered_unchanged_rows_and_reads_an_article_without_labels(tmp_path):
     import json as json_module
 
-    from triage.label_tools import import_labels
+    from triage.labelling.exchange import import_labels
 
     session = _session(tmp_path)
     _run(session, ["1", "2", "q"])

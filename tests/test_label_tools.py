@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
-from triage.label_tools import check_labels, likely_mislabels
-from triage.labels import load_labels
+from triage.cli.app import app
+from triage.labelling.review import check_labels, likely_mislabels
+from triage.labelling.files import load_labels
 
 from conftest import SEED_NAMES
 

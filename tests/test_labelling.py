@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.labelling import LabelsLock, Session, open_article
+from triage.labelling.session import LabelsLock, Session, open_article
 from triage.text import split_paragraphs
 
 pexpect = pytest.importorskip("pexpect")
@@ -140,7 +140,7 @@ def test_killed_session_keeps_every_saved_answer_and_no_half_file(project, model
     assert [r[:2] for r in _rows(labels / "arvel.csv")] == [["0", "attack"], ["1", "state_response"]]
     assert not list(labels.glob(".*.tmp"))
     # The labels load, so training sees them.
-    from triage.labels import load_labels
+    from triage.labelling.files import load_labels
 
     assert {a.name for a in load_labels(labels)} >= {"arvel"}
 
@@ -215,13 +215,13 @@ def test_uncertainty_order_asks_the_least_sure_paragraph_first_across_articles(t
 def test_a_retrained_model_replaces_the_suggestions(tmp_path):
     from rich.console import Console
 
-    from triage import label_ui
+    from triage.cli import terminal
 
     article = tmp_path / "one.txt"
     article.write_text("alpha\nbravo\ncharlie\n", encoding="utf-8")
     session = Session([open_article(article, tmp_path / "labels")], order="document")
     session.suggest_with(_Scores({"alpha": 0.5, "bravo": 0.5, "charlie": 0.5}, label="attack"))
-    retrainer = label_ui.Retrainer(lambda: _Scores({"alpha": 0.9, "bravo": 0.9, "charlie": 0.9}, "boilerplate"))
+    retrainer = terminal.Retrainer(lambda: _Scores({"alpha": 0.9, "bravo": 0.9, "charlie": 0.9}, "boilerplate"))
     keys = iter(["1", "\r", "\r"])
 
     def getchar():
@@ -230,7 +230,7 @@ def test_a_retrained_model_replaces_the_suggestions(tmp_path):
             retrainer.thread.join()  # the refit finished while the user read
         return key
 
-    ended = label_ui.run(
+    ended = terminal.run(
         session, getchar=getchar, console=Console(file=open(os.devnull, "w")), retrainer=retrainer, retrain_every=1
     )
     assert ended == "done"
@@ -257,7 +257,7 @@ def test_ctrl_c_while_the_card_is_drawn_still_ends_with_the_answers_saved(tmp_pa
     """The interrupt can land outside the key read (the terminal is not raw while drawing)."""
     from rich.console import Console
 
-    from triage import label_ui
+    from triage.cli import terminal
 
     article = tmp_path / "one.txt"
     article.write_text("alpha\nbravo\n", encoding="utf-8")
@@ -271,6 +271,6 @@ def test_ctrl_c_while_the_card_is_drawn_still_ends_with_the_answers_saved(tmp_pa
             super().print(*args, **kwargs)
 
     keys = iter(["4"])
-    ended = label_ui.run(session, getchar=lambda: next(keys), console=Interrupting(file=open(os.devnull, "w")))
+    ended = terminal.run(session, getchar=lambda: next(keys), console=Interrupting(file=open(os.devnull, "w")))
     assert ended == "interrupted"
     assert session.articles[0].labels == {0: "boilerplate"}

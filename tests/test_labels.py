@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from triage.errors import LabelError
-from triage.labels import load_labels, write_labels
+from triage.labelling.files import load_labels, write_labels
 from triage.text import split_paragraphs
 
 ARTICLE = "Blast hits market\nGunmen opened fire on Tuesday.\nPolice arrested three men.\nHome\n"

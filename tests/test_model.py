@@ -9,7 +9,7 @@ import pytest
 from triage.api import load_model, train
 from triage.errors import LabelError, ModelError
 from triage.features import contexts
-from triage.labels import load_labels
+from triage.labelling.files import load_labels
 from triage.model import cross_validate, dataset
 from triage.persist import load_model_file, save_model
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from conftest import REPO, SEED_NAMES, make_project, resign, write_pickled
 from triage import config, persist
 from triage.api import load_model
-from triage.cli import app
+from triage.cli.app import app
 from triage.errors import ModelError
-from triage.labels import load_labels
+from triage.labelling.files import load_labels
 from triage.model import Model, ModelSettings, dataset, fit
 
 runner = CliRunner()
@@ -310,7 +310,7 @@ OTHER_PYTHON = os.environ.get("TRIAGE_OTHER_SKLEARN_PYTHON")
 CROSS_VERSION = r"""
 import sys
 import numpy as np
-from triage.labels import load_labels
+from triage.labelling.files import load_labels
 from triage.model import Model, dataset, fit
 from triage.persist import load_model_file, save_model
 labels, command, path, out = sys.argv[1:5]

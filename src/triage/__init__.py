@@ -37,7 +37,7 @@ _HOMES = {
     "Paragraph": "triage.text",
     "TriageError": "triage.errors",
     "decode_bytes": "triage.text",
-    "load_labels": "triage.labels",
+    "load_labels": "triage.labelling.files",
     "load_model": "triage.api",
     "read_text": "triage.text",
     "save_model": "triage.persist",
@@ -48,7 +48,7 @@ _HOMES = {
 if TYPE_CHECKING:
     from triage.api import load_model, train
     from triage.errors import TriageError
-    from triage.labels import load_labels
+    from triage.labelling.files import load_labels
     from triage.model import ClassifiedParagraph, Model, ModelSettings
     from triage.persist import save_model
     from triage.text import Paragraph, decode_bytes, read_text, split_paragraphs

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from triage import config
 from triage.errors import LabelError, ModelError, TriageError
-from triage.labels import load_labels, labels_digest
+from triage.labelling.files import load_labels, labels_digest
 from triage.config import LABELS
 from triage.model import (
     Evaluation,

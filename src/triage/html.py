@@ -687,7 +687,7 @@ def fit_stage(X: np.ndarray, y: np.ndarray, *, weights: np.ndarray | None = None
 
 def text_scores(model, page: Page) -> list[float]:
     """The text model's boilerplate probability of each block, the page read as one article."""
-    from triage.evaluate import model_scores
+    from triage.evaluation.evaluate import model_scores
 
     return [p for p, _ in model_scores(model, [b.text for b in page.blocks])]
 

@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from triage.config import LABELS, RANDOM_STATE, UNCERTAIN
 from triage.errors import LabelError
 from triage.features import CharNgrams, Context, CueFeatures, LayoutFeatures, NameMasker, WordNgrams, contexts
-from triage.labels import LabelledArticle
+from triage.labelling.files import LabelledArticle
 from triage.leftovers import LeftoversThenStory
 from triage.neighbours import NeighbourPass
 from triage.text import Paragraph, split_paragraphs

@@ -26,7 +26,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from triage.features import _END_PUNCT, _words
+from triage.features.context import _words
+from triage.features.layout import _END_PUNCT
 
 WINDOWS = (2, 5)
 """Half-widths of the windows whose mean probabilities are features."""

@@ -85,7 +85,8 @@ def components() -> dict[str, type]:
     """The estimator classes a model file may name, by the name it gives them.
 
     scikit-learn's are listed by their public import path; triage's are every
-    public estimator class defined in its pipeline modules.
+    public estimator class of its pipeline modules, named by the module that
+    exports it (``triage.features.CharNgrams``, defined in ``triage.features.ngrams``).
     """
     from sklearn.base import BaseEstimator
     from sklearn.feature_extraction.text import TfidfTransformer
@@ -107,7 +108,7 @@ def components() -> dict[str, type]:
             if (
                 isinstance(value, type)
                 and issubclass(value, BaseEstimator)
-                and value.__module__ == module.__name__
+                and (value.__module__ == module.__name__ or value.__module__.startswith(module.__name__ + "."))
                 and not name.startswith("_")
             ):
                 found[f"{module.__name__}.{name}"] = value

@@ -14,7 +14,7 @@ articles held out, and scores three baselines on the same held-out articles:
 The two rules only know boilerplate from the rest; their four-class figures
 show what knowing only that is worth.
 
-Real text (the benchmark folders) is scored in :mod:`triage.benchmark`.
+Real text (the benchmark folders) is scored in :mod:`triage.evaluation.benchmarks`.
 
 Everything returned is plain data (dicts, lists, floats), ready for JSON.
 """
@@ -31,7 +31,7 @@ import numpy as np
 
 from triage import config
 from triage.config import LABELS
-from triage.labels import LabelledArticle, load_labels
+from triage.labelling.files import LabelledArticle, load_labels
 from triage.model import Model, ModelSettings, choose_boilerplate_threshold, cross_validate, score
 
 MIN_WORDS = 10
@@ -80,7 +80,7 @@ def _length_keep(texts: list[str]) -> list[bool]:
 
 
 def _justext_keep(texts: list[str]) -> list[bool]:
-    from triage.baselines import justext_keep
+    from triage.evaluation.baselines import justext_keep
 
     return justext_keep(texts)
 

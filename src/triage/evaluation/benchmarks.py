@@ -10,7 +10,7 @@ metric:
   the text lower-cased (what the casing costs, apart from what the domain costs);
 * **content / boilerplate** (e.g. ``aeb``, ``wcxb``; with ``ground-truth.json``):
   the boilerplate filter (``classify --drop boilerplate``) is scored with the
-  benchmark's article-body metric and on lines (:mod:`triage.aeb`), beside keeping
+  benchmark's article-body metric and on lines (:mod:`triage.evaluation.aeb`), beside keeping
   everything, the ten-word rule and jusText. With ``html=True`` the filter reads
   ``html/<id>.html.gz`` instead of the text (body metric only: HTML blocks are not
   the gold lines).
@@ -21,7 +21,7 @@ at least 0.9 (for the filter: of its keep/drop decision from the boilerplate
 probability).
 
 :func:`labelled_articles` reads a folder with paragraph labels as labelled
-articles, for a learning curve on it (:mod:`triage.curve`).
+articles, for a learning curve on it (:mod:`triage.evaluation.curve`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np
 
 from triage.config import LABELS
 from triage.errors import InputError
-from triage.labels import LabelledArticle
+from triage.labelling.files import LabelledArticle
 from triage.model import Model, score
 from triage.text import Paragraph
 
@@ -86,7 +86,7 @@ def calibration(scores: np.ndarray, correct: np.ndarray) -> dict[str, float]:
     correct
         Whether each decision was right.
     """
-    from triage.evaluate import expected_calibration_error
+    from triage.evaluation.evaluate import expected_calibration_error
 
     scores = np.asarray(scores, dtype=float)
     correct = np.asarray(correct, dtype=bool)
@@ -166,7 +166,7 @@ def labelled_articles(path: str | Path) -> list[LabelledArticle]:
 
 def _baseline_labels(model: Model, texts: list[str]) -> dict[str, list[str]]:
     """The majority and length-rule baselines, falling back on the model's training labels."""
-    from triage.evaluate import MIN_WORDS, _majority, _story_label
+    from triage.evaluation.evaluate import MIN_WORDS, _majority, _story_label
 
     trained = list(Counter(model.metadata.get("label_counts") or {}).elements())
     majority, story = _majority(trained), _story_label(trained)
@@ -229,7 +229,7 @@ def _page_bytes(folder: Path, page_id: str) -> bytes:
 
 def _html_pages(folder: Path, pages):
     """The benchmark pages as triage reads their HTML: (page with one line per block, blocks)."""
-    from triage.aeb import Page
+    from triage.evaluation.aeb import Page
     from triage.html import read_page
 
     out = []
@@ -300,8 +300,8 @@ def evaluate_body(
     (the model's stored threshold by default). With ``html`` the pages are read
     from ``html/`` and only the body metric is reported.
     """
-    from triage import aeb
-    from triage.evaluate import _justext_keep, model_scores
+    from triage.evaluation import aeb
+    from triage.evaluation.evaluate import _justext_keep, model_scores
 
     started = time.perf_counter()
     folder = Path(path)

@@ -1,6 +1,6 @@
 """The labelling session behind ``triage label``: what to ask next, and saving answers.
 
-Nothing here reads keys or draws on a terminal; :mod:`triage.label_ui` does
+Nothing here reads keys or draws on a terminal; :mod:`triage.cli.terminal` does
 that. A :class:`Session` holds the articles being labelled, the order in which
 their unlabelled paragraphs are asked, and the answers given so far. Every
 answer is written to disk at once (atomically), so quitting, a crash or a
@@ -20,7 +20,7 @@ from pathlib import Path
 from triage._atomic import atomic_write_all, write_error
 from triage.config import LABELS
 from triage.errors import InputError, LabelError
-from triage.labels import UNSURE, Answer, LabelledArticle, check_label_file, find_article, label_writer
+from triage.labelling.files import UNSURE, Answer, LabelledArticle, check_label_file, find_article, label_writer
 from triage.text import Paragraph, read_text, split_paragraphs
 
 LOCK_NAME = ".triage-label.lock"
@@ -139,7 +139,7 @@ def session_articles(labels_dir: Path) -> list[Article]:
     LabelError
         The folder holds no label files, or one is broken.
     """
-    from triage.labels import load_labels
+    from triage.labelling.files import load_labels
 
     return [Article.from_labelled(article) for article in load_labels(labels_dir, require_labels=False)]
 
@@ -169,12 +169,12 @@ def adjudication(folder_a: Path, folder_b: Path, out_dir: Path) -> Adjudication:
     Raises
     ------
     LabelError
-        As :func:`triage.agreement.compare_labels`, or ``out_dir`` holds
+        As :func:`triage.labelling.agreement.compare_labels`, or ``out_dir`` holds
         another text under an article's name.
     OutputError
         ``out_dir`` cannot be written.
     """
-    from triage.agreement import comparable_articles
+    from triage.labelling.agreement import comparable_articles
 
     articles, queue, answers, agreed = [], [], {}, 0
     note = f"{folder_a.name} and {folder_b.name} agree"

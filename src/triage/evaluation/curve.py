@@ -34,7 +34,7 @@ from joblib import Parallel, delayed
 
 from triage.config import LABELS, RANDOM_STATE
 from triage.errors import InputError, LabelError, UsageError
-from triage.labels import LabelledArticle, load_labels
+from triage.labelling.files import LabelledArticle, load_labels
 from triage.model import ModelSettings, dataset, fit, score
 
 DEFAULT_STEPS = (0, 5, 10, 20, 40, 80)
@@ -72,7 +72,7 @@ def load_own(path: str | Path) -> tuple[list[LabelledArticle], str]:
     tuple
         The articles with at least one label, and the folder's layout:
         ``"benchmark"`` (``pages/<id>.txt``, one paragraph per line, and
-        ``gold.csv``; :func:`triage.benchmark.labelled_articles`) or ``"labels"``
+        ``gold.csv``; :func:`triage.evaluation.benchmarks.labelled_articles`) or ``"labels"``
         (``<name>.csv`` beside ``<name>.txt`` or in ``seeds/`` next to the folder).
 
     Raises
@@ -86,7 +86,7 @@ def load_own(path: str | Path) -> tuple[list[LabelledArticle], str]:
     if not folder.is_dir():
         raise InputError(f"--own {folder}: no such folder; {_OWN_FIX}")
     if (folder / "gold.csv").is_file() or (folder / "pages").is_dir():
-        from triage.benchmark import labelled_articles
+        from triage.evaluation.benchmarks import labelled_articles
 
         return labelled_articles(folder), "benchmark"
     return [article for article in load_labels(folder) if article.labels], "labels"

@@ -1,8 +1,8 @@
 """Reference line filters to compare a boilerplate filter with.
 
 Each takes the lines of one page and returns one boolean per line, ``True`` for
-a line to keep, in the shape :func:`triage.aeb.line_scores` and
-:func:`triage.aeb.body_scores` score.
+a line to keep, in the shape :func:`triage.evaluation.aeb.line_scores` and
+:func:`triage.evaluation.aeb.body_scores` score.
 """
 
 from __future__ import annotations

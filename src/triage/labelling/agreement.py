@@ -20,7 +20,7 @@ from pathlib import Path
 
 from triage.config import LABELS
 from triage.errors import LabelError
-from triage.labels import LabelledArticle, check_label_file, label_files
+from triage.labelling.files import LabelledArticle, check_label_file, label_files
 
 SIDES = ("a", "b")
 

@@ -165,7 +165,7 @@ def train(
     """
     from triage.api import train as train_model
     from triage.persist import save_model
-    from triage.report import format_evaluation
+    from triage.cli.report import format_evaluation
 
     model_path = model or config.default_model_path()
     with _progress("cross-validating (articles)") as progress:
@@ -410,7 +410,7 @@ def classify(
         raise UsageError("--engine dask: reads corpora (.jsonl, .csv, .parquet) only")
     fitted = _load_model(model, force=force, trust_pickle=trust_pickle)
     _started()
-    from triage.render import draw_table
+    from triage.cli.render import draw_table
 
     sink = Sink(write, output, many_sources=len(sources) > 1 or corpus, draw=draw_table)
     if engine is Engine.dask:
@@ -503,7 +503,7 @@ def label(
             "triage label: standard input is not a terminal; run it in an interactive "
             "terminal (to label in bulk, edit the CSV files or use 'triage labels import')"
         )
-    from triage.labelling import LabelsLock, article_paths
+    from triage.labelling.session import LabelsLock, article_paths
 
     if adjudicate is not None:
         if labels is None:
@@ -528,8 +528,8 @@ def label(
 def _adjudicate(folders: tuple[Path, Path], out_dir: Path, annotator: str) -> None:
     from rich.console import Console
 
-    from triage import label_ui
-    from triage.labelling import Session, adjudication
+    from triage.cli import terminal
+    from triage.labelling.session import Session, adjudication
 
     folder_a, folder_b = folders
     plan = adjudication(folder_a, folder_b, out_dir)
@@ -542,7 +542,7 @@ def _adjudicate(folders: tuple[Path, Path], out_dir: Path, annotator: str) -> No
         _note(f"{agreed}no disagreement left to decide")
         return
     _note(f"{agreed}{len(plan.queue)} disagreements to decide")
-    _run_screen(session, Console(highlight=False), None, 0, label_ui.read_guide(out_dir, folder_a, config.labels_dir()), out_dir)
+    _run_screen(session, Console(highlight=False), None, 0, terminal.read_guide(out_dir, folder_a, config.labels_dir()), out_dir)
 
 
 def _run_screen(session, console, retrainer, retrain_every, guide, labels_dir: Path) -> None:
@@ -550,20 +550,20 @@ def _run_screen(session, console, retrainer, retrain_every, guide, labels_dir: P
 
     Ctrl-C ends it with its summary too, and exit code 130.
     """
-    from triage import label_ui
+    from triage.cli import terminal
 
     # A Ctrl-C between two key reads arrives as SIGINT: make it the same
     # KeyboardInterrupt, which the session ends on with its summary.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with label_ui.keys_from_terminal(sys.stdin.fileno()) as read_key:
-            ended = label_ui.run(
+        with terminal.keys_from_terminal(sys.stdin.fileno()) as read_key:
+            ended = terminal.run(
                 session, getchar=read_key, console=console, retrainer=retrainer,
                 retrain_every=retrain_every, guide=guide,
             )
     finally:
         signal.signal(signal.SIGINT, previous)
-    typer.echo(session.summary(label_ui.labelled_total(labels_dir)))
+    typer.echo(session.summary(terminal.labelled_total(labels_dir)))
     if ended == "interrupted":
         raise typer.Exit(130)
 
@@ -571,14 +571,14 @@ def _run_screen(session, console, retrainer, retrain_every, guide, labels_dir: P
 def _label_session(labels_dir, files, own_labels, model, order, retrain_every, annotator, folds, trust_pickle):
     from rich.console import Console
 
-    from triage import label_ui
-    from triage.labelling import Session, open_article, session_articles
+    from triage.cli import terminal
+    from triage.labelling.session import Session, open_article, session_articles
 
     articles = [open_article(path, labels_dir) for path in files] if files else session_articles(labels_dir)
     queue, pairs = None, []
     if order is Order.review:
-        from triage.label_tools import mislabel_suspects
-        from triage.labels import load_labels
+        from triage.labelling.review import mislabel_suspects
+        from triage.labelling.files import load_labels
 
         labelled = [a for a in load_labels(labels_dir) if a.labels]
         with _progress("looking for likely mislabels (cross-validation)") as _:
@@ -600,7 +600,7 @@ def _label_session(labels_dir, files, own_labels, model, order, retrain_every, a
         return
     console = Console(highlight=False)
     if order is Order.review:
-        from triage.labelling import Suggestion
+        from triage.labelling.session import Suggestion
 
         session.suggestions = {item: Suggestion(s.other, s.other_probability) for item, s in pairs}
         retrain_every = 0
@@ -614,8 +614,8 @@ def _label_session(labels_dir, files, own_labels, model, order, retrain_every, a
 
         return train_model(labels_dir, evaluate=False)[0]
 
-    retrainer = label_ui.Retrainer(refit) if retrain_every else None
-    guide = label_ui.read_guide(labels_dir, config.labels_dir())
+    retrainer = terminal.Retrainer(refit) if retrain_every else None
+    guide = terminal.read_guide(labels_dir, config.labels_dir())
     _run_screen(session, console, retrainer, retrain_every, guide, labels_dir)
 
 
@@ -665,7 +665,7 @@ def labels_check(
 
     Example: triage labels check
     """
-    from triage.label_tools import check_labels
+    from triage.labelling.review import check_labels
 
     labels_dir = labels or config.labels_dir()
     with _progress("checking labels") as _:
@@ -700,8 +700,8 @@ def labels_stats(
 
     Example: triage labels stats --labels labels/
     """
-    from triage.label_tools import label_stats
-    from triage.labels import load_labels
+    from triage.labelling.review import label_stats
+    from triage.labelling.files import load_labels
 
     labels_dir = labels or config.labels_dir()
     rows = label_stats(load_labels(labels_dir), labels_dir)
@@ -744,8 +744,8 @@ def labels_export(
 
     Example: triage labels export --format labelstudio -o review.json
     """
-    from triage.label_tools import export_records, write_export
-    from triage.labels import load_labels
+    from triage.labelling.exchange import export_records, write_export
+    from triage.labelling.files import load_labels
 
     labels_dir = labels or config.labels_dir()
     articles = load_labels(labels_dir)
@@ -769,7 +769,7 @@ def labels_import(
 
     Example: triage labels import review.json
     """
-    from triage.label_tools import import_labels
+    from triage.labelling.exchange import import_labels
 
     if not path.is_file():
         raise InputError(f"{path}: no such file; give a doccano .jsonl or Label Studio .json export")
@@ -798,8 +798,8 @@ def labels_agree(
 
     Example: triage labels agree labels/ ../second_annotator/labels/
     """
-    from triage.agreement import compare_labels
-    from triage.report import format_agreement
+    from triage.labelling.agreement import compare_labels
+    from triage.cli.report import format_agreement
 
     figures = compare_labels(dir_a, dir_b).as_dict()
     if as_json:
@@ -892,8 +892,8 @@ def evaluate(
 
     Example: triage evaluate --learning-curve --own my-labels/ --steps 0,5,10,20 --plot curve.png
     """
-    from triage import evaluate as ev
-    from triage import report
+    from triage.evaluation import evaluate as ev
+    from triage.cli import report
 
     if learning_curve:
         clashes = {
@@ -911,7 +911,7 @@ def evaluate(
     if benchmark is not None:
         if plot is not None:
             raise UsageError("--plot: draws the cross-validation confusion matrix; leave out --benchmark")
-        from triage import benchmark as bench
+        from triage.evaluation import benchmarks as bench
 
         kind = bench.kind(benchmark)
         if kind == "paragraphs" and (html or drop_threshold is not None):
@@ -949,7 +949,8 @@ def evaluate(
 
 def _learning_curve(labels, own, steps, folds, own_weight, output_format, plot, *, clashes) -> None:
     """``evaluate --learning-curve``: check the options, run the curve, print it, draw it."""
-    from triage import curve, report
+    from triage.cli import report
+    from triage.evaluation import curve
 
     for name, value in clashes.items():
         if value is not None:

@@ -29,9 +29,9 @@ from rich.rule import Rule
 from rich.text import Text
 
 from triage.config import LABELS
-from triage.labelling import Session
-from triage.labels import UNSURE
-from triage.render import LABEL_STYLES
+from triage.labelling.session import Session
+from triage.labelling.files import UNSURE
+from triage.cli.render import LABEL_STYLES
 from triage.text import escape_controls
 
 
@@ -544,7 +544,7 @@ class _Loop:
 def labelled_total(articles_dir: Path) -> int | None:
     """Labelled paragraphs under a labels folder, or ``None`` if it cannot be read now."""
     from triage.errors import TriageError
-    from triage.labels import load_labels
+    from triage.labelling.files import load_labels
 
     try:
         return sum(len(a.labels) for a in load_labels(articles_dir, require_labels=False))

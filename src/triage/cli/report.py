@@ -66,7 +66,7 @@ def format_comparison(result: dict[str, Any]) -> str:
 
 
 def format_labels_evaluation(result: dict[str, Any]) -> str:
-    """The full report of :func:`triage.evaluate.evaluate_labels`."""
+    """The full report of :func:`triage.evaluation.evaluate.evaluate_labels`."""
     parts = [
         format_evaluation(result["model"], title="Leave-one-article-out cross-validation"),
         "",
@@ -104,7 +104,7 @@ _FILTERS = {
 
 
 def format_benchmark(result: dict[str, Any]) -> str:
-    """The report of :func:`triage.benchmark.evaluate_body`."""
+    """The report of :func:`triage.evaluation.benchmarks.evaluate_body`."""
     filters = result["filters"]
     width = max(len(_FILTERS.get(k, k)) for k in filters)
     html = result.get("input") == "html"
@@ -148,7 +148,7 @@ def format_benchmark(result: dict[str, Any]) -> str:
 
 
 def format_paragraph_benchmark(result: dict[str, Any]) -> str:
-    """The report of :func:`triage.benchmark.evaluate_paragraphs`."""
+    """The report of :func:`triage.evaluation.benchmarks.evaluate_paragraphs`."""
     lines = [f"{result['benchmark']}: {result['pages']} reports, {result['paragraphs']} labelled paragraphs", ""]
     for view, title in (("as_is", "as given"), ("lower_cased", "lower-cased")):
         fig = result[view]
@@ -191,7 +191,7 @@ def _some(names: list[str], first: int = 3) -> str:
 
 
 def format_agreement(figures: dict[str, Any], *, show: int = 20) -> str:
-    """Render a :class:`~triage.agreement.Agreement` (as a dict) for people.
+    """Render a :class:`~triage.labelling.agreement.Agreement` (as a dict) for people.
 
     A summary, one row per compared article, the confusion matrix (rows:
     folder A, columns: folder B), the first ``show`` disagreements with their
@@ -275,7 +275,7 @@ def _spread(values: list[int]) -> str:
 
 
 def format_learning_curve(result: dict[str, Any]) -> str:
-    """The report of :func:`triage.curve.learning_curve`: one row per step."""
+    """The report of :func:`triage.evaluation.curve.learning_curve`: one row per step."""
     short = {"attack": "attack", "state_response": "state", "social_context": "social", "boilerplate": "boiler"}
     how = (
         f"leave-one-article-out ({result['folds']} folds, one per own article)"
