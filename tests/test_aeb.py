@@ -10,17 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from triage.evaluation.baselines import keep_all, keep_min_words
 from triage.evaluation.aeb import (
     Page,
     body_scores,
-    keep_all,
-    keep_min_words,
     line_scores,
     load_benchmark,
     shingle_fractions,
 )
 from triage.evaluation.baselines import justext_keep
-from triage.errors import InputError, MissingExtra, UsageError
+from triage.errors import ArgumentError, InputError, MissingExtra
 
 REPO = Path(__file__).resolve().parents[1]
 AEB = Path(os.environ.get("TRIAGE_AEB") or REPO.parent / "shared" / "benchmarks" / "aeb")
@@ -170,7 +169,7 @@ def test_justext_keeps_prose_and_drops_navigation():
 
 def test_justext_unknown_language():
     pytest.importorskip("justext")
-    with pytest.raises(UsageError, match=r"^language: jusText has no stoplist 'Klingon'; choose one of"):
+    with pytest.raises(ArgumentError, match=r"^`language`: jusText has no stoplist 'Klingon'; choose one of"):
         justext_keep(["Home"], language="Klingon")
 
 

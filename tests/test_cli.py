@@ -40,7 +40,7 @@ def test_train_reports_cross_validation_and_saves(project):
 def test_train_without_labels_is_one_error_line(tmp_path):
     result = run("train", "--labels", tmp_path / "nothing")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {tmp_path / 'nothing'}: no such labels folder; pass --labels DIR\n"
+    assert result.stderr == f"Error: {tmp_path / 'nothing'}: no such labels folder; give another --labels\n"
 
 
 def test_train_with_bad_labels_names_file_and_line(project):
@@ -176,7 +176,7 @@ def test_empty_and_blank_articles_give_a_note_and_exit_0(tmp_path, model_path):
 def test_model_errors_are_single_lines(seed, tmp_path, model_path):
     result = run("classify", seed, "--model", tmp_path / "none.joblib")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {tmp_path / 'none.joblib'}: no such model file; run 'triage train' or pass --model PATH\n"
+    assert result.stderr == f"Error: {tmp_path / 'none.joblib'}: no such model file; run 'triage train' or give another --model\n"
     corrupt = tmp_path / "corrupt.joblib"
     corrupt.write_bytes(model_path.read_bytes()[:1000])
     result = run("classify", seed, "--model", corrupt)

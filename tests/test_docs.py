@@ -70,3 +70,44 @@ def test_the_library_does_not_import_the_command_line():
         if path.parent.name != "cli" and path.name != "__main__.py"
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def _strings_outside_docstrings(path) -> list[tuple[int, str]]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            docstrings.add(id(node.value))  # an attribute's docstring
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_library_messages_name_parameters_not_command_line_options():
+    """Outside ``cli/`` a message names a parameter (`` `text_field` ``); the CLI turns it into ``--text-field``."""
+    option = re.compile(r"(?<![\w-])--[a-z]")
+    package = REPO / "src" / "triage"
+    found = [
+        f"{path.relative_to(package)}:{line}: {text!r}"
+        for path in sorted(package.rglob("*.py"))
+        if path.parent.name != "cli"
+        for line, text in _strings_outside_docstrings(path)
+        if option.search(text)
+    ]
+    assert found == []
+
+
+def test_the_command_line_shows_options_where_the_library_names_parameters():
+    from triage.cli.app import cli_terms
+
+    assert cli_terms("a.csv: no 'body' column; set `text_field`") == "a.csv: no 'body' column; set --text-field"
+    assert cli_terms("pass `trust_pickle` or `force`") == "pass --trust-pickle or --force"
+    assert cli_terms("`language`: no stoplist") == "`language`: no stoplist"  # no option of that name

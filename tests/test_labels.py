@@ -82,7 +82,7 @@ def test_bad_header_and_missing_article_are_reported(labels):
 
 
 def test_missing_or_empty_labels_folder(tmp_path):
-    with pytest.raises(LabelError, match="no such labels folder; pass --labels DIR$"):
+    with pytest.raises(LabelError, match="no such labels folder; give another `labels_dir`$"):
         load_labels(tmp_path / "none")
     (tmp_path / "empty").mkdir()
     with pytest.raises(LabelError, match=r"has no label files \(\*\.csv\)"):

@@ -81,8 +81,31 @@ def test_classify_returns_offsets_labels_and_scores(model_path):
 
 
 def test_missing_model_file(tmp_path):
-    with pytest.raises(ModelError, match=r"no such model file; run 'triage train' or pass --model PATH$"):
+    with pytest.raises(ModelError, match=r"no such model file; run 'triage train' or give another `model`$") as caught:
         load_model(tmp_path / "none.joblib")
+    # The parts travel separately, so a caller need not split the message (and a worker can send it back).
+    error = caught.value
+    assert (error.path, error.problem, error.fix) == (
+        str(tmp_path / "none.joblib"), "no such model file", "run 'triage train' or give another `model`"
+    )
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.path, again.problem, again.fix, str(again)) == (error.path, error.problem, error.fix, str(error))
+
+
+def test_a_broken_default_model_is_rebuilt_saying_why(tmp_path, monkeypatch):
+    from triage import api
+
+    broken = tmp_path / "triage.joblib"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(api.config, "default_model_path", lambda: broken)
+    monkeypatch.setattr(api, "train", lambda labels_dir, evaluate: (_ for _ in ()).throw(RuntimeError("stop")))
+    notes = []
+    with pytest.raises(RuntimeError, match="stop"):
+        api.load_model(note=notes.append)
+    assert notes == [
+        f"{broken}: not a readable model file (truncated or corrupt): building the default model from "
+        f"{api.config.labels_dir()} (some seconds)"
+    ]
 
 
 def test_truncated_model_file(model_path):
@@ -113,7 +136,7 @@ def test_model_from_another_sklearn_loads_as_data_and_a_pickle_from_one_needs_fo
     # A data model file does not depend on the scikit-learn version that wrote it.
     assert load_model(model_path).classify("Gunmen attacked the bank. Police arrested two men.") == expected
     legacy = write_pickled(load_model(model_path), tmp_path / "old.joblib", version=2)
-    with pytest.raises(ModelError, match=r"saved with scikit-learn 0\.24\.2, this is .*pass --force"):
+    with pytest.raises(ModelError, match=r"saved with scikit-learn 0\.24\.2, this is .*pass `force`"):
         load_model(legacy, trust_pickle=True)
     assert load_model(legacy, trust_pickle=True, force=True).classify("Gunmen attacked.")[0].label
 
@@ -123,11 +146,11 @@ def test_model_files_of_the_pickle_formats_load_only_when_trusted(model_path, tm
     expected = model.classify("Gunmen attacked the bank. Police arrested two men.")
     for version in (1, 2):  # 1 held the pipeline object itself, 2 its pickled bytes
         legacy = write_pickled(model, tmp_path / f"v{version}.joblib", version=version)
-        with pytest.raises(ModelError, match=r"a pickle-based model file .*pass --trust-pickle if you made this file yourself$"):
+        with pytest.raises(ModelError, match=r"a pickle-based model file .*pass `trust_pickle` if you made this file yourself$"):
             load_model(legacy)
         assert load_model(legacy, trust_pickle=True).classify("Gunmen attacked the bank. Police arrested two men.") == expected
     resign(model_path, lambda payload: payload.update(format_version=99))
-    with pytest.raises(ModelError, match=r"model format 99 is not one this version reads \(3, or 1 and 2 with --trust-pickle\)"):
+    with pytest.raises(ModelError, match=r"model format 99 is not one this version reads \(3, or 1 and 2 with `trust_pickle`\)"):
         load_model(model_path)
 
 

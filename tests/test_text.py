@@ -66,7 +66,7 @@ def test_broken_utf16_after_bom_is_refused():
 def test_read_text_names_missing_file_and_directory(tmp_path):
     with pytest.raises(InputError, match=r"nope\.txt: no such file; check the path$"):
         read_text(tmp_path / "nope.txt")
-    with pytest.raises(InputError, match="is a directory; give a file$"):
+    with pytest.raises(InputError, match="is a folder; give a file$"):
         read_text(tmp_path)
 
 

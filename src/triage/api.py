@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 
-import numpy as np
 from pathlib import Path
 
 from triage import config
 from triage.errors import LabelError, ModelError, TriageError
 from triage.labelling.files import load_labels, labels_digest
-from triage.config import LABELS
 from triage.model import (
     Evaluation,
     Model,
     ModelSettings,
-    choose_boilerplate_threshold,
     cross_validate,
     fit,
     label_counts,
@@ -66,10 +63,7 @@ def train(
     if evaluate and sum(1 for a in articles if a.labels) >= 2:
         result = cross_validate(articles, settings, progress=progress)
         evaluation = result.evaluation
-        threshold = choose_boilerplate_threshold(
-            result.probabilities[:, LABELS.index("boilerplate")],
-            np.asarray(result.data.labels) == "boilerplate",
-        )
+        threshold = result.boilerplate_threshold()
     pipeline = fit(articles, settings)
     metadata = {
         "labels": [str(c) for c in pipeline.classes_],
@@ -177,7 +171,7 @@ def _default_model(note: Note, *, trust_pickle: bool = False) -> Model:
         try:
             model = load_model_file(path, trust_pickle=trust_pickle)
         except ModelError as exc:
-            reason = str(exc).split(";")[0]
+            reason = f"{exc.path}: {exc.problem}"
         else:
             if not _is_stale(model, labels_dir):
                 return model

@@ -23,7 +23,7 @@ from typing import Any
 from pathlib import Path
 from typing import BinaryIO
 
-from triage.errors import InputError, MissingExtra, UsageError
+from triage.errors import ArgumentError, InputError, MissingExtra
 from triage.text import (
     MAX_INPUT_BYTES,
     _utf16_without_bom,
@@ -32,6 +32,7 @@ from triage.text import (
     long_line,
     open_input,
     read_bytes,
+    read_error,
     read_limited,
     read_text,
     too_many_paragraphs,
@@ -107,7 +108,7 @@ def detect_format(path: str, given: str | None = None) -> str:
     """
     if given is not None:
         if given not in FORMATS:
-            raise UsageError(f"--input-format: unknown format {given!r}; expected one of {', '.join(FORMATS)}")
+            raise ArgumentError(f"`input_format`: unknown format {given!r}; expected one of {', '.join(FORMATS)}")
         return given
     if path == "-":
         return _sniff(_stdin().peek(65536)[:65536])
@@ -185,7 +186,7 @@ def read_records(
     elif fmt == "parquet":
         yield from _parquet(path, text_field, id_field)
     else:  # pragma: no cover - detect_format guards this
-        raise UsageError(f"unknown input format {fmt!r}")
+        raise ArgumentError(f"`input_format`: unknown format {fmt!r}")
 
 
 def _open_binary(path: str) -> BinaryIO:
@@ -211,7 +212,7 @@ def _plain_value(value) -> bool:
 
 def _record(fields: dict, where: str, text_field: str, id_field: str, default_id: str) -> Record | Skipped:
     if text_field not in fields:
-        return Skipped(where, f"no {text_field!r} field (set --text-field)")
+        return Skipped(where, f"no {text_field!r} field (set `text_field`)")
     text = fields[text_field]
     if not isinstance(text, str):
         return Skipped(where, f"{text_field!r} is {type(text).__name__ if text is not None else 'null'}, not text")
@@ -262,7 +263,7 @@ def _required_fields(rows, path: str, text_field: str, id_field: str | None) -> 
         if objects >= _FIELD_PROBE:
             break
     if objects and not (found_text and found_id):
-        field, option = (text_field, "--text-field") if not found_text else (id_field, "--id-field")
+        field, option = (text_field, "`text_field`") if not found_text else (id_field, "`id_field`")
         which = f"none of the first {objects} records has" if objects >= _FIELD_PROBE else "no record has"
         shown = ", ".join(repr(n) for n in (first_fields or [])[:12]) or "no fields"
         raise InputError(f"{path}: {which} a {field!r} field (the first has {shown}); set {option}")
@@ -307,7 +308,7 @@ def _jsonl(path: str, text_field: str, id_field: str):
                 continue
             yield _record(fields, where, text_field, id_field, f"{path}:{number}"), list(fields)
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file") from None
+        raise read_error(path, exc) from None
     finally:
         _close(handle, path)
 
@@ -325,10 +326,10 @@ def _csv(path: str, text_field: str, id_field: str | None) -> Iterator[Record | 
             raise InputError(f"{path}: not a readable CSV file ({exc})") from None
         if not header or text_field not in header:
             raise InputError(
-                f"{path}: no {text_field!r} column (columns: {', '.join(header or [])}); set --text-field"
+                f"{path}: no {text_field!r} column (columns: {', '.join(header or [])}); set `text_field`"
             )
         if id_field is not None and id_field not in header:
-            raise InputError(f"{path}: no {id_field!r} column (columns: {', '.join(header)}); set --id-field")
+            raise InputError(f"{path}: no {id_field!r} column (columns: {', '.join(header)}); set `id_field`")
         number = 1
         while True:
             starts = reader.line_num + 1
@@ -357,7 +358,7 @@ def _csv(path: str, text_field: str, id_field: str | None) -> Iterator[Record | 
                 continue
             yield _record(row, where, text_field, id_field or "id", f"{path}:{number}")
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file") from None
+        raise read_error(path, exc) from None
     finally:
         handle.detach()
         _close(binary, path)
@@ -372,15 +373,15 @@ def _parquet(path: str, text_field: str, id_field: str | None, batch_size: int =
         raise InputError(f"{path}: Parquet is read from a file's end; give a regular file, not a pipe or folder")
     try:
         source = pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise read_error(path, exc) from None
     except Exception as exc:  # pyarrow raises its own errors for a file that is not Parquet
         raise InputError(f"{path}: not a readable Parquet file ({_one_line(exc)})") from None
     names = source.schema_arrow.names
     if text_field not in names:
-        raise InputError(f"{path}: no {text_field!r} column (columns: {', '.join(names)}); set --text-field")
+        raise InputError(f"{path}: no {text_field!r} column (columns: {', '.join(names)}); set `text_field`")
     if id_field is not None and id_field not in names:
-        raise InputError(f"{path}: no {id_field!r} column (columns: {', '.join(names)}); set --id-field")
+        raise InputError(f"{path}: no {id_field!r} column (columns: {', '.join(names)}); set `id_field`")
     id_column = id_field or "id"
     columns = [text_field] + ([id_column] if id_column in names and id_column != text_field else [])
     row = 0

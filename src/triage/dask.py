@@ -10,7 +10,8 @@ engine, computed on the cluster, written in partition order.
 
 from __future__ import annotations
 
-from triage.errors import InputError, MissingExtra, UsageError
+from triage.errors import ArgumentError, InputError, MissingExtra
+from triage.text import read_error
 
 
 def _require():
@@ -63,11 +64,11 @@ def _read(dd, source: str, fmt: str, text_field: str, id_field: str):
             frame = dd.read_json(source, lines=True, blocksize=2**25, dtype=False)
         else:
             frame = dd.read_csv(source, dtype=str, blocksize=2**25, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file; check the path") from None
+    except OSError as exc:
+        raise read_error(source, exc) from None
     except Exception as exc:  # readers raise many kinds of errors for a broken file
         raise InputError(f"{source}: cannot be read as {fmt} ({exc})") from None
-    for field, option in ((text_field, "--text-field"), (id_field, "--id-field")):
+    for field, option in ((text_field, "`text_field`"), (id_field, "`id_field`")):
         if field not in frame.columns:
             raise InputError(
                 f"{source}: no {field!r} column (columns: {', '.join(map(str, frame.columns))}); "
@@ -110,11 +111,11 @@ def classify_sources_with_dask(model, sources: list[str], read, write, sink, *, 
     try:
         client = Client(scheduler, timeout="10s")
     except (ValueError, TypeError) as exc:  # distributed's parse of the address
-        raise UsageError(
-            f"--scheduler {scheduler}: not a Dask scheduler address ({exc}); give one like tcp://host:8786"
+        raise ArgumentError(
+            f"`scheduler` {scheduler}: not a Dask scheduler address ({exc}); give one like tcp://host:8786"
         ) from None
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+        raise InputError(f"`scheduler` {scheduler}: cannot reach the Dask scheduler ({exc})") from None
     summary = Summary()
     id_field = read.id_field or "id"
     try:

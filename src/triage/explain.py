@@ -30,7 +30,7 @@ def _first_pass(model: Model):
         classifier = first.named_steps["classifier"]
         mask = first.named_steps["mask"]
     except (AttributeError, KeyError):
-        raise ModelError("this model is not a triage TF-IDF + logistic-regression pipeline; retrain it") from None
+        raise ModelError("this model", "not a triage TF-IDF + logistic-regression pipeline", "retrain it") from None
     return mask, features, classifier
 
 

@@ -628,7 +628,7 @@ class HtmlStage:
         ModelError
             The data is malformed or was made for other features.
         """
-        malformed = ModelError(f"{where}: its HTML stage is malformed; run 'triage train' to rebuild it")
+        malformed = ModelError(where, "its HTML stage is malformed", ModelError.REBUILD)
         try:
             given = tuple(data["features"])
             arrays = [np.asarray(data[key], dtype=np.float64) for key in ("mean", "scale", "coef")]
@@ -639,8 +639,7 @@ class HtmlStage:
             raise malformed from None
         if given != features:
             raise ModelError(
-                f"{where}: its HTML stage was fitted on other page features than this version computes; "
-                "run 'triage train' to rebuild it"
+                where, "its HTML stage was fitted on other page features than this version computes", ModelError.REBUILD
             )
         # Within what a fit gives (scale at least 1e-9, see fit_stage), so that no page's features can
         # overflow into a NaN score; a drop threshold is a probability.

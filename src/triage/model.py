@@ -200,6 +200,14 @@ class CrossValidation:
     probabilities: np.ndarray
     """One row per labelled paragraph, one column per label in ``LABELS`` order."""
 
+    def boilerplate_threshold(self, *, content_recall: float = 0.98) -> float:
+        """The drop threshold these out-of-fold scores call for (:func:`choose_boilerplate_threshold`)."""
+        return choose_boilerplate_threshold(
+            self.probabilities[:, LABELS.index("boilerplate")],
+            np.asarray(self.data.labels) == "boilerplate",
+            content_recall=content_recall,
+        )
+
 
 def _fold_probabilities(samples, y, train_idx, test_idx, settings) -> np.ndarray:
     """Fit on one fold's training articles; probabilities of its held-out paragraphs."""

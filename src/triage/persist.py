@@ -145,8 +145,9 @@ def _encode_estimator(estimator, where: str) -> dict[str, Any]:
     if name is None:
         kind = type(estimator)
         raise ModelError(
-            f"{where}: cannot save a {kind.__module__}.{kind.__qualname__}, not a component model "
-            "files know; add it to triage.persist.components()"
+            where,
+            f"cannot save a {kind.__module__}.{kind.__qualname__}, not a component model files know",
+            "add it to triage.persist.components()",
         )
     params = estimator.get_params(deep=False)
     kept = PRIVATE_STATE.get(name, ())
@@ -222,8 +223,9 @@ def _encode(value: Any, where: str) -> Any:
             "indptr": compressed.indptr,
         }
     raise ModelError(
-        f"{where}: cannot save a value of type {kind.__module__}.{kind.__qualname__} in a model file; "
-        "keep fitted state in arrays, numbers, strings, lists, sets or dicts"
+        where,
+        f"cannot save a value of type {kind.__module__}.{kind.__qualname__} in a model file",
+        "keep fitted state in arrays, numbers, strings, lists, sets or dicts",
     )
 
 
@@ -238,7 +240,7 @@ def _plain_metadata(value: Any, where: str = "metadata") -> Any:
         return kind(_plain_metadata(v, where) for v in value)
     if kind is dict and all(type(k) is str for k in value):
         return {k: _plain_metadata(v, f"{where}[{k!r}]") for k, v in value.items()}
-    raise ModelError(f"{where}: cannot save a {kind.__qualname__} in a model's metadata; give plain data")
+    raise ModelError(where, f"cannot save a {kind.__qualname__} in a model's metadata", "give plain data")
 
 
 def _digest(value: Any) -> str:
@@ -326,7 +328,7 @@ def save_model(model: Model, path: str | Path) -> Path:
     try:
         atomic_write(path, lambda handle: joblib.dump(payload, handle, compress=("zlib", 3)), binary=True)
     except OSError as exc:
-        raise ModelError(f"{path}: cannot write the model ({exc.strerror}); check the folder") from None
+        raise ModelError(path, f"cannot write the model ({exc.strerror})", "check the folder") from None
     model.metadata = metadata
     return path
 
@@ -519,9 +521,10 @@ def _quiet(load, *args):
 
 def _pickle_refusal(path: Path, what: str) -> ModelError:
     return ModelError(
-        f"{path}: a pickle-based model file ({what}); a pickle can run any code, so triage loads "
-        "only data model files: run 'triage train' to rebuild it, or pass --trust-pickle "
-        "if you made this file yourself"
+        path,
+        f"a pickle-based model file ({what})",
+        "a pickle can run any code, so triage loads only data model files: run 'triage train' "
+        "to rebuild it, or pass `trust_pickle` if you made this file yourself",
     )
 
 
@@ -529,8 +532,9 @@ def _check_features_version(path: Path, metadata: dict[str, Any]) -> None:
     features_version = metadata.get("features_version", 1)
     if features_version != FEATURES_VERSION:
         raise ModelError(
-            f"{path}: fitted on triage's feature set {features_version}, this version computes set "
-            f"{FEATURES_VERSION}; run 'triage train' to rebuild it"
+            path,
+            f"fitted on triage's feature set {features_version}, this version computes set {FEATURES_VERSION}",
+            ModelError.REBUILD,
         )
 
 
@@ -540,10 +544,7 @@ def _check_metadata(path: Path, metadata: dict[str, Any]) -> None:
     if threshold is not None and not (
         isinstance(threshold, numbers.Real) and not isinstance(threshold, bool) and 0 <= threshold <= 1
     ):
-        raise ModelError(
-            f"{path}: its boilerplate threshold {threshold!r} is not a probability from 0 to 1; "
-            "run 'triage train' to rebuild it"
-        )
+        raise ModelError(path, f"its boilerplate threshold {threshold!r} is not a probability from 0 to 1", ModelError.REBUILD)
     if metadata.get("html_stage") is not None:
         from triage.html import HtmlStage
 
@@ -558,15 +559,16 @@ def _load_pickled(path: Path, payload: Any, *, force: bool, unreadable: ModelErr
         except Exception:  # a corrupt pickle can raise almost anything
             raise unreadable from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a triage model file; run 'triage train' to make one")
+        raise ModelError(path, "not a triage model file", "run 'triage train' to make one")
     if payload.get("format_version") not in PICKLE_VERSIONS:
         raise unreadable
     metadata: dict[str, Any] = payload.get("metadata", {})
     saved_with = metadata.get("versions", {}).get("sklearn")
     if saved_with != sklearn.__version__ and not force:
         raise ModelError(
-            f"{path}: saved with scikit-learn {saved_with}, this is {sklearn.__version__}; "
-            "run 'triage train' to rebuild it (or pass --force to load it anyway)"
+            path,
+            f"saved with scikit-learn {saved_with}, this is {sklearn.__version__}",
+            "run 'triage train' to rebuild it (or pass `force` to load it anyway)",
         )
     _check_features_version(path, metadata)
     pipeline = payload.get("pipeline")
@@ -609,10 +611,8 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"{path}: no such model file; run 'triage train' or pass --model PATH")
-    unreadable = ModelError(
-        f"{path}: not a readable model file (truncated or corrupt); run 'triage train' to rebuild it"
-    )
+        raise ModelError(path, "no such model file", "run 'triage train' or give another `model`")
+    unreadable = ModelError(path, "not a readable model file (truncated or corrupt)", ModelError.REBUILD)
     try:
         payload = _read_data(path)
     except _Refused as refused:
@@ -620,11 +620,11 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
             raise _pickle_refusal(path, f"loading it would import {refused.qualified}") from None
         return _load_pickled(path, None, force=force, unreadable=unreadable)
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read the model ({exc.strerror}); check the file") from None
+        raise ModelError(path, f"cannot read the model ({exc.strerror})", "check the file") from None
     except Exception:  # a corrupt pickle or stream can raise almost anything
         raise unreadable from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a triage model file; run 'triage train' to make one")
+        raise ModelError(path, "not a triage model file", "run 'triage train' to make one")
     version = payload.get("format_version")
     if version in PICKLE_VERSIONS:
         if not trust_pickle:
@@ -632,9 +632,10 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
         return _load_pickled(path, payload, force=force, unreadable=unreadable)
     if version != FORMAT_VERSION:
         raise ModelError(
-            f"{path}: model format {version} is not one this version reads "
-            f"({FORMAT_VERSION}, or {' and '.join(map(str, PICKLE_VERSIONS))} with --trust-pickle); "
-            "run 'triage train' to rebuild it"
+            path,
+            f"model format {version} is not one this version reads "
+            f"({FORMAT_VERSION}, or {' and '.join(map(str, PICKLE_VERSIONS))} with `trust_pickle`)",
+            ModelError.REBUILD,
         )
     metadata = payload.get("metadata")
     if not isinstance(metadata, dict) or "model" not in payload:
@@ -644,18 +645,12 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
     except Exception:  # not plain data, or nested too deep to walk
         intact = False
     if not intact:
-        raise ModelError(
-            f"{path}: the model's data does not match its SHA-256 (the file was edited or damaged); "
-            "run 'triage train' to rebuild it"
-        )
+        raise ModelError(path, "the model's data does not match its SHA-256 (the file was edited or damaged)", ModelError.REBUILD)
     _check_features_version(path, metadata)
     try:
         pipeline = _quiet(_decode, payload["model"])
     except _UnknownComponent as unknown:
-        raise ModelError(
-            f"{path}: made with a component this version of triage does not know ({unknown}); "
-            "run 'triage train' to rebuild it"
-        ) from None
+        raise ModelError(path, f"made with a component this version of triage does not know ({unknown})", ModelError.REBUILD) from None
     except Exception:  # well-formed data that does not describe a model this version builds
         raise unreadable from None
     if not hasattr(pipeline, "predict_proba"):

@@ -265,7 +265,7 @@ class Sink:
             try:
                 self.file = AtomicFile(output, binary=options.fmt == "parquet")
             except OSError as exc:
-                raise write_error(output, exc, fix="choose another --output") from None
+                raise write_error(output, exc, fix="choose another `output`") from None
             self.handle = self.file.handle
             self.escape = self.file.direct and _on_terminal(self.handle)  # -o /dev/tty
         else:
@@ -279,8 +279,8 @@ class Sink:
         if isinstance(exc, BrokenPipeError):
             raise exc  # the reader of stdout or a pipe went away: the CLI ends quietly
         if self.output is None:
-            return write_error("<stdout>", exc, fix="write to a file with --output instead")
-        return write_error(self.output, exc, fix=f"free space or choose another --output; {self.outcome()}")
+            return write_error("<stdout>", exc, fix="write to a file (`output`) instead")
+        return write_error(self.output, exc, fix=f"free space or choose another `output`; {self.outcome()}")
 
     def outcome(self) -> str:
         """What became of the output file when the run failed."""
@@ -535,8 +535,8 @@ def rendered_chunks(
         finished = True
     except BrokenProcessPool:
         raise WorkerError(
-            f"a worker process (of --jobs {jobs}) died before finishing its articles (killed, or out "
-            "of memory); run it again, with fewer --jobs if memory is short"
+            f"a worker process (of `jobs` {jobs}) died before finishing its articles (killed, or out "
+            "of memory); run it again, with fewer `jobs` if memory is short"
         ) from None
     finally:
         if finished:

@@ -259,6 +259,21 @@ def _size(n: int) -> str:
     return f"{n / 2**20:.1f} M" if n >= 2**20 else f"{n / 2**10:.0f} k"
 
 
+def read_error(path: str | Path, exc: OSError, *, fix: str = "check the file") -> InputError:
+    """The one-line error for an input that the system would not read.
+
+    Every reader words these the same way: a missing file, a folder where a
+    file was expected, no permission, or another system error with ``fix``.
+    """
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file; check the path")
+    if isinstance(exc, IsADirectoryError) or exc.errno == errno.EISDIR:
+        return InputError(f"{path}: is a folder; give a file")
+    if isinstance(exc, PermissionError):
+        return InputError(f"{path}: permission denied; make the file readable")
+    return InputError(f"{path}: cannot be read ({exc.strerror or exc}); {fix}")
+
+
 def open_input(path: str | Path) -> BinaryIO:
     """Open an input file for reading bytes, a named pipe included.
 
@@ -278,14 +293,8 @@ def open_input(path: str | Path) -> BinaryIO:
         if stat.S_ISFIFO(info.st_mode):
             return _open_fifo(path)
         return open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give a file") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied; make the file readable") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file") from None
+        raise read_error(path, exc) from None
 
 
 class _Prefixed(io.RawIOBase):
@@ -386,7 +395,7 @@ def read_bytes(path: str | Path, *, limit: int = MAX_INPUT_BYTES, sniff: bool = 
                 )
             return read_limited(handle, source=str(path), limit=limit, sniff=sniff)
         except OSError as exc:
-            raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file") from None
+            raise read_error(path, exc) from None
 
 
 def read_text(path: str | Path) -> str:

@@ -11,6 +11,7 @@ import functools
 import gc
 import json
 import os
+import re
 import signal
 import sys
 from enum import Enum
@@ -25,7 +26,7 @@ except ImportError:  # older typer runs on click itself
     from click import exceptions as click_errors
 
 from triage import __version__, config
-from triage.errors import InputError, LabelError, ModelError, OutputError, TriageError, UsageError
+from triage.errors import InputError, LabelError, ModelError, TriageError, UsageError
 
 app = typer.Typer(
     name="triage",
@@ -37,7 +38,36 @@ app = typer.Typer(
 )
 
 
+# The library names a parameter in backticks (see triage.errors); the command line shows the option.
+_OPTIONS = {
+    "fmt": "--format",
+    "folds": "--folds",
+    "force": "--force",
+    "html": "--html",
+    "id_field": "--id-field",
+    "input_format": "--input-format",
+    "jobs": "--jobs",
+    "labels_dir": "--labels",
+    "model": "--model",
+    "output": "--output",
+    "own": "--own",
+    "own_weight": "--own-weight",
+    "plot": "--plot",
+    "scheduler": "--scheduler",
+    "steps": "--steps",
+    "text_field": "--text-field",
+    "trust_pickle": "--trust-pickle",
+}
+_PARAMETER = re.compile(r"`([a-z][a-z_]*)`")
+
+
+def cli_terms(message: str) -> str:
+    """A library message in the command line's terms: `` `text_field` `` becomes ``--text-field``."""
+    return _PARAMETER.sub(lambda m: _OPTIONS.get(m.group(1), m.group(0)), message)
+
+
 def _err(message: str) -> None:
+    message = cli_terms(message)
     if _on_terminal(sys.stderr):  # file names and fields from the input may hold escapes
         from triage.text import escape_controls
 
@@ -229,7 +259,11 @@ def _format_for(output: Path) -> OutputFormat:
     any other file must say its format, so ``x.tsv`` is not silently JSONL.
     """
     if output.is_dir():
-        raise OutputError(f"{output}: is a folder; give a file name in it, e.g. {output / 'out.jsonl'}")
+        import errno
+
+        from triage._atomic import write_error
+
+        raise write_error(output, IsADirectoryError(errno.EISDIR, "is a folder"), fix="")
     by_suffix = _output_suffixes().get(output.suffix.lower())
     if by_suffix is not None:
         return OutputFormat(by_suffix)
@@ -269,8 +303,7 @@ def _load_model(path: Optional[Path], *, force: bool = False, trust_pickle: bool
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
         shown = path if path is not None else config.default_model_path()
         raise ModelError(
-            f"{shown}: not a usable triage model ({type(exc).__name__} in its metadata: {exc}); "
-            "run 'triage train' to rebuild it"
+            shown, f"not a usable triage model ({type(exc).__name__} in its metadata: {exc})", ModelError.REBUILD
         ) from None
 
 

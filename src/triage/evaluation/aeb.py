@@ -11,8 +11,7 @@ for each line of a page, whether to keep it; two metrics score the decisions:
   joined with newlines, are compared with the gold ``articleBody`` on multisets
   of 4-token shingles, each page weighing the same.
 
-:func:`keep_all` and :func:`keep_min_words` are the two reference filters the
-README reports figures for.
+The reference filters it is compared with live in :mod:`triage.evaluation.baselines`.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from triage.errors import InputError
+from triage.text import read_error
 
 GOLD_HEADER = ["page", "index", "label", "text"]
 _LABELS = ("content", "boilerplate")
@@ -55,7 +55,7 @@ def _read_gold(path: Path, folder: Path) -> dict[str, dict[int, tuple[bool, str]
     try:
         handle = path.open(encoding="utf-8", newline="")
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}); {_FIX}") from None
+        raise read_error(path, exc, fix=_FIX) from None
     rows: dict[str, dict[int, tuple[bool, str]]] = {}
     with handle:
         reader = csv.reader(handle)
@@ -100,7 +100,7 @@ def _read_bodies(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}); {_FIX}") from None
+        raise read_error(path, exc, fix=_FIX) from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{path}: is not valid UTF-8 JSON; {_FIX}") from None
     if not isinstance(data, dict):
@@ -125,7 +125,7 @@ def _read_page_lines(path: Path) -> list[str]:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file, but gold.csv lists the page; {_FIX}") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror}); {_FIX}") from None
+        raise read_error(path, exc, fix=_FIX) from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: is not UTF-8; {_FIX}") from None
     if text.endswith("\n"):
@@ -190,19 +190,6 @@ def load_benchmark(path: str | Path) -> list[Page]:
         content = [rows[index][0] for index in range(len(lines))]
         pages.append(Page(id=page_id, lines=lines, content=content, body=bodies[page_id]))
     return pages
-
-
-def keep_all(lines: Sequence[str]) -> list[bool]:
-    """The keep-everything baseline: every line is kept."""
-    return [True] * len(lines)
-
-
-def keep_min_words(lines: Sequence[str], *, min_words: int = 10) -> list[bool]:
-    """The length rule: keep a line with at least ``min_words`` words.
-
-    Words are the whitespace-separated pieces of the line.
-    """
-    return [len(line.split()) >= min_words for line in lines]
 
 
 def _check_kept(pages: Sequence[Page], kept: Sequence[Sequence[bool]]) -> None:

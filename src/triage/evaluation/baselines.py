@@ -11,7 +11,24 @@ import html
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from triage.errors import MissingExtra, UsageError
+from triage.errors import ArgumentError, MissingExtra
+
+
+MIN_WORDS = 10
+"""The length rule's threshold: a line of fewer words is page furniture."""
+
+
+def keep_all(lines: Sequence[str]) -> list[bool]:
+    """The keep-everything baseline: every line is kept."""
+    return [True] * len(lines)
+
+
+def keep_min_words(lines: Sequence[str], *, min_words: int = MIN_WORDS) -> list[bool]:
+    """The length rule: keep a line with at least ``min_words`` words.
+
+    Words are the whitespace-separated pieces of the line.
+    """
+    return [len(line.split()) >= min_words for line in lines]
 
 
 def _key(text: str) -> str:
@@ -43,7 +60,7 @@ def justext_keep(lines: Sequence[str], *, language: str = "English") -> list[boo
     ------
     MissingExtra
         jusText is not installed.
-    UsageError
+    ArgumentError
         jusText has no stoplist for ``language``.
 
     Notes
@@ -60,8 +77,8 @@ def justext_keep(lines: Sequence[str], *, language: str = "English") -> list[boo
     try:
         stoplist = justext.get_stoplist(language)
     except ValueError:
-        raise UsageError(
-            f"language: jusText has no stoplist {language!r}; "
+        raise ArgumentError(
+            f"`language`: jusText has no stoplist {language!r}; "
             f"choose one of {', '.join(sorted(justext.get_stoplists()))}"
         ) from None
     kept = [False] * len(lines)

@@ -166,13 +166,14 @@ def labelled_articles(path: str | Path) -> list[LabelledArticle]:
 
 def _baseline_labels(model: Model, texts: list[str]) -> dict[str, list[str]]:
     """The majority and length-rule baselines, falling back on the model's training labels."""
-    from triage.evaluation.evaluate import MIN_WORDS, _majority, _story_label
+    from triage.evaluation.baselines import keep_min_words
+    from triage.evaluation.evaluate import _majority, _story_label
 
     trained = list(Counter(model.metadata.get("label_counts") or {}).elements())
     majority, story = _majority(trained), _story_label(trained)
     return {
         "majority": [majority] * len(texts),
-        "length_rule": ["boilerplate" if len(t.split()) < MIN_WORDS else story for t in texts],
+        "length_rule": [story if kept else "boilerplate" for kept in keep_min_words(texts)],
     }
 
 
@@ -218,11 +219,11 @@ def _page_bytes(folder: Path, page_id: str) -> bytes:
         with gzip.open(path, "rb") as handle:
             raw = handle.read(MAX_INPUT_BYTES + 1)
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; damaged deflate data, zlib.error
-        raise InputError(f"{path}: unreadable ({exc}); --html needs html/<id>.html.gz for every page") from None
+        raise InputError(f"{path}: unreadable ({exc}); reading pages as HTML (`html`) needs html/<id>.html.gz for every page") from None
     if len(raw) > MAX_INPUT_BYTES:
         raise InputError(
             f"{path}: decompresses to more than {MAX_INPUT_BYTES // 2**20} MB, more than a page can be; "
-            "--html needs html/<id>.html.gz for every page"
+            "reading pages as HTML (`html`) needs html/<id>.html.gz for every page"
         )
     return raw
 
@@ -301,6 +302,7 @@ def evaluate_body(
     from ``html/`` and only the body metric is reported.
     """
     from triage.evaluation import aeb
+    from triage.evaluation.baselines import keep_all, keep_min_words
     from triage.evaluation.evaluate import _justext_keep, model_scores
 
     started = time.perf_counter()
@@ -321,8 +323,8 @@ def evaluate_body(
         boilerplate = [model_scores(model, page.lines) for page in pages]
     filters: dict[str, list[list[bool]]] = {
         "triage": [[not (p >= threshold and top) for p, top in b] for b in boilerplate],
-        "keep_all": [aeb.keep_all(page.lines) for page in pages],
-        "min_10_words": [aeb.keep_min_words(page.lines) for page in pages],
+        "keep_all": [keep_all(page.lines) for page in pages],
+        "min_10_words": [keep_min_words(page.lines) for page in pages],
     }
     if with_justext:
         filters["justext"] = [_justext_keep(page.lines) for page in pages]

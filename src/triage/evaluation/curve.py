@@ -33,7 +33,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from triage.config import LABELS, RANDOM_STATE
-from triage.errors import InputError, LabelError, UsageError
+from triage.errors import ArgumentError, InputError, LabelError, MissingExtra
 from triage.labelling.files import LabelledArticle, load_labels
 from triage.model import ModelSettings, dataset, fit, score
 
@@ -51,14 +51,14 @@ def parse_steps(text: str) -> list[int]:
 
     Raises
     ------
-    UsageError
+    ArgumentError
         An item is not a whole number of at least 0.
     """
     steps = []
     for item in text.split(","):
         if not re.fullmatch(r"\s*\d+\s*", item, flags=re.ASCII):
-            raise UsageError(
-                f"--steps: {item.strip()!r} is not a whole number of articles; expected counts such as 0,5,10,20"
+            raise ArgumentError(
+                f"`steps`: {item.strip()!r} is not a whole number of articles; expected counts such as 0,5,10,20"
             )
         steps.append(int(item))
     return sorted(set(steps))
@@ -84,7 +84,7 @@ def load_own(path: str | Path) -> tuple[list[LabelledArticle], str]:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise InputError(f"--own {folder}: no such folder; {_OWN_FIX}")
+        raise InputError(f"`own` {folder}: no such folder; {_OWN_FIX}")
     if (folder / "gold.csv").is_file() or (folder / "pages").is_dir():
         from triage.evaluation.benchmarks import labelled_articles
 
@@ -198,7 +198,7 @@ def learning_curve(
 
     Raises
     ------
-    UsageError
+    ArgumentError
         No step, a negative step, fewer than 2 folds or a weight not above 0.
     InputError
         ``own`` is not a folder, or not one with triage's labels.
@@ -209,18 +209,18 @@ def learning_curve(
     started = time.perf_counter()
     steps = sorted(set(int(n) for n in steps))
     if not steps or steps[0] < 0:
-        raise UsageError(f"--steps: got {steps}; expected counts of own articles of at least 0, such as 0,5,10,20")
+        raise ArgumentError(f"`steps`: got {steps}; expected counts of own articles of at least 0, such as 0,5,10,20")
     if folds < 2:
-        raise UsageError(f"--folds {folds}: a learning curve needs at least 2 folds")
+        raise ArgumentError(f"`folds` {folds}: a learning curve needs at least 2 folds")
     if not own_weight > 0:
-        raise UsageError(
-            f"--own-weight {own_weight}: expected a weight above 0 (1 weighs an own paragraph like a shipped one)"
+        raise ArgumentError(
+            f"`own_weight` {own_weight}: expected a weight above 0 (1 weighs an own paragraph like a shipped one)"
         )
     own_dir, shipped_dir = Path(own), Path(shipped_dir)
     own_articles, layout = load_own(own_dir)
     if len(own_articles) < 2:
         raise LabelError(
-            f"--own {own_dir}: {len(own_articles)} labelled article(s); a learning curve needs at least 2 "
+            f"`own` {own_dir}: {len(own_articles)} labelled article(s); a learning curve needs at least 2 "
             "(one to test on while another is trained on); label more articles"
         )
     shipped = [article for article in load_labels(shipped_dir) if article.labels]
@@ -298,20 +298,19 @@ def check_plot(path: str | Path) -> str:
 
     Raises
     ------
-    UsageError
+    ArgumentError
         ``path`` ends in neither ``.png`` nor ``.svg``.
-    TriageError
+    MissingExtra
         matplotlib is not installed.
     OutputError
         ``path`` is a folder, or its folder does not exist.
     """
     from triage._atomic import write_error
-    from triage.errors import TriageError
 
     path = Path(path)
     kind = path.suffix.lower().lstrip(".")
     if kind not in PLOT_FORMATS:
-        raise UsageError(f"--plot {path}: expected a file name ending in .png or .svg")
+        raise ArgumentError(f"`plot` {path}: expected a file name ending in .png or .svg")
     if path.is_dir():
         raise write_error(path, IsADirectoryError(errno.EISDIR, "is a folder"), fix="give a file name")
     if not path.parent.is_dir():
@@ -319,7 +318,7 @@ def check_plot(path: str | Path) -> str:
     try:
         import matplotlib  # noqa: F401  (the eval extra)
     except ImportError:
-        raise TriageError("--plot needs matplotlib; pip install 'triage[eval]'") from None
+        raise MissingExtra("a plot", "eval") from None
     return kind
 
 
@@ -328,7 +327,7 @@ def plot_learning_curve(result: dict[str, Any], path: str | Path) -> Path:
 
     Raises
     ------
-    UsageError, TriageError, OutputError
+    ArgumentError, MissingExtra, OutputError
         As :func:`check_plot`; OutputError also when the file cannot be written.
     """
     from triage._atomic import atomic_write, write_error

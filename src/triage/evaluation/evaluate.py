@@ -31,11 +31,9 @@ import numpy as np
 
 from triage import config
 from triage.config import LABELS
+from triage.evaluation.baselines import keep_min_words
 from triage.labelling.files import LabelledArticle, load_labels
-from triage.model import Model, ModelSettings, choose_boilerplate_threshold, cross_validate, score
-
-MIN_WORDS = 10
-"""Words below which the length rule calls a paragraph boilerplate."""
+from triage.model import Model, ModelSettings, cross_validate, score
 
 BASELINES = ("majority", "length_rule", "justext")
 
@@ -75,10 +73,6 @@ def _rule_predictions(
     return out
 
 
-def _length_keep(texts: list[str]) -> list[bool]:
-    return [len(text.split()) >= MIN_WORDS for text in texts]
-
-
 def _justext_keep(texts: list[str]) -> list[bool]:
     from triage.evaluation.baselines import justext_keep
 
@@ -104,7 +98,7 @@ def baseline_predictions(articles: list[LabelledArticle], name: str) -> list[str
         ]
     story = {a.name: _story_label(held_out[a.name]) for a in labelled}
     if name == "length_rule":
-        return _rule_predictions(labelled, _length_keep, story)
+        return _rule_predictions(labelled, keep_min_words, story)
     if name == "justext":
         return _rule_predictions(labelled, _justext_keep, story)
     raise ValueError(f"unknown baseline {name!r}")
@@ -205,10 +199,7 @@ def evaluate_labels(
         if len(seeds) >= 2:
             alone = cross_validate([a for a in articles if a.name in seeds], settings, n_jobs=n_jobs)
             out["seeds_alone"] = alone.evaluation.as_dict()
-    out["boilerplate_threshold"] = choose_boilerplate_threshold(
-        result.probabilities[:, LABELS.index("boilerplate")],
-        np.asarray(truth) == "boilerplate",
-    )
+    out["boilerplate_threshold"] = result.boilerplate_threshold()
     out["calibration"] = calibration(result.probabilities, truth)
     out["baselines"] = {
         name: score(

@@ -204,7 +204,7 @@ def _read(label_path: Path, folder: Path) -> LabelledArticle:
     article, problems = check_label_file(label_path, folder)
     if problems or article is None:
         more = (
-            f" (and {len(problems) - 1} more problems: 'triage labels check --labels {folder} --no-model' lists them)"
+            f" (and {len(problems) - 1} more problems: 'triage labels check' on {folder} lists them)"
             if len(problems) > 1 else ""
         )
         raise LabelError(problems[0] + more)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from triage._atomic import AtomicFile, atomic_write_all, write_error
 from triage.config import LABELS
-from triage.errors import InputError, LabelError
+from triage.errors import ArgumentError, InputError, LabelError
 from triage.labelling.files import LabelledArticle, check_label_file, find_article, label_files, label_writer
 from triage.text import normalise_space, read_text, split_paragraphs
 
@@ -38,7 +38,7 @@ def export_records(articles: list[LabelledArticle], fmt: str, model=None) -> lis
     ``prediction``/``score`` metadata, Label Studio ``predictions``).
     """
     if fmt not in FORMATS:
-        raise InputError(f"--format: unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ArgumentError(f"`fmt`: unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     records = []
     for article in articles:
         predicted = model.classify_paragraphs(article.paragraphs) if model is not None else None

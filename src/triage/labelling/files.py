@@ -63,7 +63,7 @@ class LabelledArticle:
         return [p.text for p in self.paragraphs]
 
 
-def _shown(path: Path, labels_dir: Path) -> str:
+def shown_path(path: Path, labels_dir: Path) -> str:
     """Name a label file the way the user knows it: ``labels/extra/x.csv``."""
     try:
         return str(Path(labels_dir.name) / path.relative_to(labels_dir))
@@ -94,7 +94,7 @@ def check_label_file(label_path: Path, labels_dir: Path) -> tuple[LabelledArticl
         The article (``None`` if it could not be read at all) and the problems,
         each a line ``labels/FILE line N: ...``.
     """
-    shown = _shown(label_path, labels_dir)
+    shown = shown_path(label_path, labels_dir)
     article_path = find_article(label_path, labels_dir)
     if article_path is None:
         return None, [
@@ -175,7 +175,7 @@ def label_files(labels_dir: str | Path) -> list[Path]:
     """All label files under a folder, sorted, sub-folders included."""
     labels_dir = Path(labels_dir)
     if not labels_dir.is_dir():
-        raise LabelError(f"{labels_dir}: no such labels folder; pass --labels DIR")
+        raise LabelError(f"{labels_dir}: no such labels folder; give another `labels_dir`")
     files = sorted(labels_dir.rglob("*.csv"))
     if not files:
         raise LabelError(f"{labels_dir}: has no label files (*.csv); label some articles first")

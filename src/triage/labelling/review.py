@@ -15,7 +15,7 @@ from pathlib import Path
 
 from triage.config import LABELS
 from triage.errors import LabelError
-from triage.labelling.files import LabelledArticle, check_label_file, label_files
+from triage.labelling.files import LabelledArticle, check_label_file, label_files, shown_path
 from triage.text import normalise_space
 
 
@@ -30,20 +30,13 @@ class CheckReport:
     """Paragraphs marked unsure, with their notes: not errors, but not labels either."""
 
 
-def _shown(path: Path, labels_dir: Path) -> str:
-    try:
-        return str(Path(labels_dir.name) / path.relative_to(labels_dir))
-    except ValueError:
-        return str(path)
-
-
 def conflicting_texts(articles: list[LabelledArticle], labels_dir: Path) -> list[str]:
     """Identical paragraph texts (case and spacing aside) given different labels."""
     seen: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     for article in articles:
         for index, label in article.labels.items():
             key = normalise_space(article.paragraphs[index].text).casefold()
-            seen[key].append((_shown(article.label_path, labels_dir), index, label))
+            seen[key].append((shown_path(article.label_path, labels_dir), index, label))
     out = []
     for key, places in seen.items():
         labels = Counter(label for _, _, label in places)
@@ -107,7 +100,7 @@ def mislabel_suspects(articles: list[LabelledArticle], *, folds: int = 10) -> li
 def likely_mislabels(articles: list[LabelledArticle], labels_dir: Path, *, folds: int = 10) -> list[str]:
     """:func:`mislabel_suspects` as lines: file, paragraph, both labels and the text."""
     return [
-        f"{_shown(s.article.label_path, labels_dir)} #{s.index}: labelled {s.label} "
+        f"{shown_path(s.article.label_path, labels_dir)} #{s.index}: labelled {s.label} "
         f"({s.own_probability:.2f}), looks like {s.other} ({s.other_probability:.2f}): "
         f"{s.article.paragraphs[s.index].text[:60]!r}"
         for s in mislabel_suspects(articles, folds=folds)
@@ -139,7 +132,7 @@ def check_labels(labels_dir: Path, *, mislabels: bool = True, folds: int = 10) -
             for index, note in sorted(article.unsure.items()):
                 text = article.paragraphs[index].text[:60]
                 report.unsure.append(
-                    f"{_shown(path, labels_dir)} #{index}: {text!r}" + (f" (note: {note})" if note else "")
+                    f"{shown_path(path, labels_dir)} #{index}: {text!r}" + (f" (note: {note})" if note else "")
                 )
     report.errors.extend(conflicting_texts(report.articles, labels_dir))
     labelled = [a for a in report.articles if a.labels]
@@ -156,7 +149,7 @@ def label_stats(articles: list[LabelledArticle], labels_dir: Path) -> list[dict]
         counts = Counter(article.labels.values())
         rows.append(
             {
-                "article": _shown(article.label_path, labels_dir),
+                "article": shown_path(article.label_path, labels_dir),
                 "paragraphs": len(article.paragraphs),
                 "labelled": len(article.labels),
                 **{label: counts.get(label, 0) for label in LABELS},

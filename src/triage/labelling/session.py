@@ -183,7 +183,7 @@ def adjudication(folder_a: Path, folder_b: Path, out_dir: Path) -> Adjudication:
         if article.name != article_a.name:
             raise LabelError(
                 f"{out_dir}: already holds another article named {article_a.name}; "
-                "give an empty --labels folder or the one of an earlier adjudication"
+                "give an empty `labels_dir` folder or the one of an earlier adjudication"
             )
         position = len(articles)
         changed = False
@@ -225,7 +225,7 @@ class LabelsLock:
             handle = open(self.path, "a+", encoding="utf-8")
         except OSError as exc:
             raise write_error(
-                self.path.parent, exc, fix="make it writable or give another --labels folder; nothing was labelled"
+                self.path.parent, exc, fix="make it writable or give another `labels_dir` folder; nothing was labelled"
             ) from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -235,7 +235,7 @@ class LabelsLock:
             handle.close()
             raise LabelError(
                 f"{self.path.parent}: another 'triage label' (pid {holder}) is labelling here; "
-                "finish or quit it first, or use another --labels folder"
+                "finish or quit it first, or use another `labels_dir` folder"
             ) from None
         try:
             os.ftruncate(handle.fileno(), 0)
