@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from triage.config import LABELS, labels_dir
+from triage.config import labels_dir
 from triage.evaluation.evaluate import is_seed
 from triage.labelling.files import load_labels
-from triage.model import ModelSettings, cross_validate, score
+from triage.model import ModelSettings, cross_validate
 
 CANDIDATES = {
     "shipped defaults": ModelSettings(),
@@ -49,13 +49,7 @@ def main() -> None:
     for name in names:
         started = time.perf_counter()
         result = cross_validate(articles, CANDIDATES[name], n_jobs=-1)
-        mask = [g in seeds for g in result.data.groups]
-        on_seeds = score(
-            [t for t, m in zip(result.data.labels, mask) if m],
-            [p for p, m in zip(result.predicted, mask) if m],
-            labels=list(LABELS),
-            n_articles=len(seeds),
-        )
+        on_seeds = result.on(seeds)
         e = result.evaluation
         print(
             f"{name:24}  {e.macro_f1:8.3f}  {e.f1['boilerplate']:9.3f}  "

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from triage.cli.app import app
 
-from triage.corpus import html_to_text
+from triage.html import html_to_text
 from triage.persist import load_model_file
 from triage.text import read_text, split_paragraphs
 

@@ -26,7 +26,6 @@ from typing import BinaryIO
 from triage.errors import ArgumentError, InputError, MissingExtra
 from triage.text import (
     MAX_INPUT_BYTES,
-    _utf16_without_bom,
     check_text,
     decode_bytes,
     long_line,
@@ -407,73 +406,3 @@ def _parquet(path: str, text_field: str, id_field: str | None, batch_size: int =
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
-
-
-# -- HTML ------------------------------------------------------------------
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-
-
-# ASCII that every charset an HTML page may declare keeps as it is; what changes it
-# (UTF-16, UTF-7, idna, the escape codecs, EBCDIC) cannot be the page's charset.
-_ASCII_PROBE = "<meta charset=x> A+-&;~\\u0041 " + "x" * 70 + "\n"
-_HTML_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
-
-
-def _declared_codec(name: bytes) -> str | None:
-    """The codec a page's ``<meta charset>`` names, if it is one a page can be written in."""
-    try:
-        codec = codecs.lookup(name.decode("ascii")).name
-        probe = _ASCII_PROBE.encode(codec)
-        return codec if probe == _ASCII_PROBE.encode("ascii") and probe.decode(codec) == _ASCII_PROBE else None
-    except (LookupError, UnicodeError, ValueError):
-        return None
-
-
-def _decode_html(raw: bytes, source: str) -> str:
-    """A page's text: by its BOM, else as UTF-16 told by its NULs, UTF-8, its ``<meta>`` charset, or detected.
-
-    Bytes that are valid UTF-8 are read as UTF-8 whatever the page declares: a
-    page in another encoding is almost never valid UTF-8 by chance, and pages
-    that declare one charset and are written in another are common. A declared
-    charset that cannot be a page's (``utf-16`` on ASCII bytes, ``idna``) or
-    that the bytes are not valid in is passed over for detection.
-    """
-    if raw.startswith(_HTML_BOMS):
-        return decode_bytes(raw, source=source)
-    if b"\x00" in raw[:8192]:
-        text = _utf16_without_bom(raw)
-        if text is None:
-            raise InputError(f"{source}: looks binary (NUL bytes), not an HTML page")
-        return text
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = _META_CHARSET.search(raw[:4096])
-    codec = _declared_codec(declared.group(1)) if declared else None
-    if codec is not None:
-        try:
-            return raw.decode(codec)
-        except UnicodeError:
-            pass
-    return decode_bytes(raw, source=source)
-
-
-def html_to_text(raw: bytes | str, *, source: str = "<html>") -> str:
-    """The text of an HTML page, one line per block element (scripts and styles dropped).
-
-    The page's ``<title>`` comes first, as scrapers keep it; then the blocks of
-    :func:`triage.html.read_page` (a table row is one line, its cells joined).
-
-    Raises
-    ------
-    InputError
-        The bytes are binary or not readable as HTML.
-    """
-    from triage.html import read_page
-
-    page = read_page(raw, source=source)
-    lines = ([page.title] if page.title else []) + [block.text for block in page.blocks]
-    return "\n".join(lines) + ("\n" if lines else "")

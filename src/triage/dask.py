@@ -90,7 +90,9 @@ def _render_partition(part, model, options, text_field: str, id_field: str):
     return render(model, records, options), len(records), skipped
 
 
-def classify_sources_with_dask(model, sources: list[str], read, write, sink, *, scheduler: str, warn=None):
+def classify_sources_with_dask(
+    model, sources: list[str] | dict[str, str], read, write, sink, *, scheduler: str, warn=None
+):
     """Classify corpus files on the cluster at ``scheduler``; write to ``sink`` in order, then finish it.
 
     The Dask side of :func:`triage.stream.classify_sources`: the same
@@ -100,8 +102,7 @@ def classify_sources_with_dask(model, sources: list[str], read, write, sink, *, 
     (counted, not warned one by one); the corpus needs an id column
     (``read.id_field``, ``id`` by default).
     """
-    from triage.corpus import detect_format
-    from triage.stream import Summary
+    from triage.stream import Summary, source_formats
 
     dask, dd = _require()
     try:
@@ -116,13 +117,14 @@ def classify_sources_with_dask(model, sources: list[str], read, write, sink, *, 
         ) from None
     except (OSError, TimeoutError) as exc:
         raise InputError(f"`scheduler` {scheduler}: cannot reach the Dask scheduler ({exc})") from None
+    formats = sources if isinstance(sources, dict) else source_formats(sources, read.input_format)
     summary = Summary()
     id_field = read.id_field or "id"
     try:
         with client:
             [shared] = client.scatter([model], broadcast=True)
-            for source in sources:
-                frame = _read(dd, source, detect_format(source, read.input_format), read.text_field, id_field)
+            for source, source_format in formats.items():
+                frame = _read(dd, source, source_format, read.text_field, id_field)
                 parts = frame.to_delayed()
                 futures = client.compute(
                     [dask.delayed(_render_partition)(part, shared, write, read.text_field, id_field) for part in parts]

@@ -24,7 +24,7 @@ from triage.errors import LabelError
 from triage.features import CharNgrams, Context, CueFeatures, LayoutFeatures, NameMasker, WordNgrams, contexts
 from triage.labelling.files import LabelledArticle
 from triage.leftovers import LeftoversThenStory
-from triage.neighbours import NeighbourPass
+from triage.neighbours import NeighbourPass, proba_in
 from triage.text import Paragraph, split_paragraphs
 
 
@@ -200,6 +200,16 @@ class CrossValidation:
     probabilities: np.ndarray
     """One row per labelled paragraph, one column per label in ``LABELS`` order."""
 
+    def on(self, articles: set[str]) -> Evaluation:
+        """The out-of-fold figures of the paragraphs of ``articles`` (names) only, e.g. the seeds."""
+        mask = [group in articles for group in self.data.groups]
+        return score(
+            [t for t, m in zip(self.data.labels, mask) if m],
+            [p for p, m in zip(self.predicted, mask) if m],
+            labels=list(LABELS),
+            n_articles=len(articles & set(self.data.groups)),
+        )
+
     def boilerplate_threshold(self, *, content_recall: float = 0.98) -> float:
         """The drop threshold these out-of-fold scores call for (:func:`choose_boilerplate_threshold`)."""
         return choose_boilerplate_threshold(
@@ -218,9 +228,7 @@ def _fold_probabilities(samples, y, train_idx, test_idx, settings) -> np.ndarray
         return out
     pipeline = build_pipeline(settings)
     pipeline.fit([samples[i] for i in train_idx], train_labels)
-    columns = [LABELS.index(c) for c in pipeline.classes_]
-    out[:, columns] = pipeline.predict_proba([samples[i] for i in test_idx])
-    return out
+    return proba_in(LABELS, pipeline, [samples[i] for i in test_idx])
 
 
 def cross_validate(
@@ -292,14 +300,16 @@ def choose_boilerplate_threshold(
     return float(max(0.5, np.nextafter(content[allowed], 1.0)))
 
 
-@dataclass(frozen=True)
-class ClassifiedParagraph:
-    """A paragraph with the model's label and the probability of every label."""
+def _visible(line: str) -> bool:
+    """False for a line of only spaces and invisible characters (zero-width, private use)."""
+    return any(ch.isprintable() and not ch.isspace() and ch not in "\u200b\ufeff" and not
+               ("\ue000" <= ch <= "\uf8ff") for ch in line)
 
-    index: int
-    start: int
-    end: int
-    text: str
+
+@dataclass(frozen=True)
+class ClassifiedParagraph(Paragraph):
+    """A paragraph (index, offsets, text) with the model's label and the probability of every label."""
+
     label: str
     score: float
     scores: dict[str, float]
@@ -379,6 +389,20 @@ class Model:
                     )
                 )
             out.append(results)
+        return out
+
+    def line_scores(self, lines: Sequence[str]) -> list[tuple[float, bool]]:
+        """Each line's boilerplate probability, and whether it is the line's top label.
+
+        One paragraph per line, the page classified as one article; a line with
+        nothing visible gets ``(1.0, True)`` without asking the model.
+        """
+        visible = [i for i, line in enumerate(lines) if _visible(line)]
+        out = [(1.0, True)] * len(lines)
+        paragraphs = [Paragraph(n, 0, len(lines[i]), " ".join(lines[i].split())) for n, i in enumerate(visible)]
+        for i, result in zip(visible, self.classify_paragraphs(paragraphs)):
+            p = result.scores.get("boilerplate", 0.0)
+            out[i] = (p, p >= max(result.scores.values()))
         return out
 
     def classify_many(

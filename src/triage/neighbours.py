@@ -158,6 +158,19 @@ def neighbour_features(X, probabilities: np.ndarray, content: np.ndarray) -> np.
     return out
 
 
+def proba_in(classes, estimator, X) -> np.ndarray:
+    """``estimator.predict_proba(X)`` with one column per label of ``classes``, in that order.
+
+    A fold or stage fitted without some label gives it probability 0, so the
+    columns of models trained on different subsets line up.
+    """
+    classes = np.asarray(classes, dtype=object)
+    probabilities = estimator.predict_proba(X)
+    out = np.zeros((probabilities.shape[0], len(classes)))
+    out[:, [int(np.flatnonzero(classes == c)[0]) for c in estimator.classes_]] = probabilities
+    return out
+
+
 class NeighbourPass(ClassifierMixin, BaseEstimator):
     """Wrap ``first`` (a classifier of Context samples) with a neighbour-aware second pass.
 
@@ -235,10 +248,7 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         return np.mean([m.coef_ for m in usable], axis=0), np.mean([m.intercept_ for m in usable], axis=0)
 
     def _first_proba(self, model, X) -> np.ndarray:
-        out = np.zeros((X.shape[0] if hasattr(X, "shape") else len(X), len(self.classes_)))
-        columns = [int(np.flatnonzero(self.classes_ == c)[0]) for c in model.classes_]
-        out[:, columns] = model.predict_proba(X)
-        return out
+        return proba_in(self.classes_, model, X)
 
     def _content(self, probabilities: np.ndarray) -> np.ndarray:
         boilerplate = np.flatnonzero(self.classes_ == "boilerplate")
@@ -329,11 +339,7 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         first = self._first_proba(self.first_, X)
         if self.second_ is None:
             return first
-        second = self.second_.predict_proba(neighbour_features(X, first, self._content(first)))
-        out = np.zeros_like(first)
-        columns = [int(np.flatnonzero(self.classes_ == c)[0]) for c in self.second_.classes_]
-        out[:, columns] = second
-        return out
+        return proba_in(self.classes_, self.second_, neighbour_features(X, first, self._content(first)))
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -551,6 +551,15 @@ def _check_metadata(path: Path, metadata: dict[str, Any]) -> None:
         HtmlStage.from_data(metadata["html_stage"], where=str(path))
 
 
+def _checked_model(path: Path, pipeline: Any, metadata: Any, unreadable: ModelError) -> Model:
+    """The loaded pipeline as a :class:`Model`, once it can score and its metadata is sound."""
+    if not hasattr(pipeline, "predict_proba"):
+        raise unreadable
+    if isinstance(metadata, dict):
+        _check_metadata(path, metadata)
+    return Model(pipeline=pipeline, metadata=metadata)
+
+
 def _load_pickled(path: Path, payload: Any, *, force: bool, unreadable: ModelError) -> Model:
     """A model of format 1 or 2, trusted by the user: unpickled as before format 3."""
     if payload is None:
@@ -577,11 +586,7 @@ def _load_pickled(path: Path, payload: Any, *, force: bool, unreadable: ModelErr
             pipeline = _quiet(pickle.loads, pipeline)
         except Exception:
             raise unreadable from None
-    if not hasattr(pipeline, "predict_proba"):
-        raise unreadable
-    if isinstance(metadata, dict):
-        _check_metadata(path, metadata)
-    return Model(pipeline=pipeline, metadata=metadata)
+    return _checked_model(path, pipeline, metadata, unreadable)
 
 
 def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool = False) -> Model:
@@ -650,11 +655,9 @@ def load_model_file(path: str | Path, *, force: bool = False, trust_pickle: bool
     try:
         pipeline = _quiet(_decode, payload["model"])
     except _UnknownComponent as unknown:
-        raise ModelError(path, f"made with a component this version of triage does not know ({unknown})", ModelError.REBUILD) from None
+        raise ModelError(
+            path, f"made with a component this version of triage does not know ({unknown})", ModelError.REBUILD
+        ) from None
     except Exception:  # well-formed data that does not describe a model this version builds
         raise unreadable from None
-    if not hasattr(pipeline, "predict_proba"):
-        raise unreadable
-    if isinstance(metadata, dict):
-        _check_metadata(path, metadata)
-    return Model(pipeline=pipeline, metadata=metadata)
+    return _checked_model(path, pipeline, metadata, unreadable)

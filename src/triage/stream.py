@@ -546,9 +546,54 @@ def rendered_chunks(
 
 
 
+def source_formats(sources: Iterable[str], input_format: str | None = None) -> dict[str, str]:
+    """Each source's format (:func:`triage.corpus.detect_format`), in order: what :func:`read_sources` reads."""
+    from triage.corpus import detect_format
+
+    return {source: detect_format(source, input_format) for source in sources}
+
+
+def read_sources(
+    sources: Iterable[str] | dict[str, str],
+    read: ReadOptions,
+    summary: Summary,
+    warn: Callable[[str], None],
+) -> Iterator[Record]:
+    """The articles of every source, in order, counting into ``summary`` what is read and lost.
+
+    ``sources`` may be :func:`source_formats`'s result, so formats told once
+    are not told again. A malformed record costs that record and an unreadable
+    source that source (a ``Warning: ...`` or ``Error: ...`` line to ``warn``),
+    unless ``read.strict``: then reading stops there and ``summary.stopped`` says why.
+    """
+    from triage.corpus import CORPUS_FORMATS, Skipped, read_records
+
+    formats = sources if isinstance(sources, dict) else source_formats(sources, read.input_format)
+    for source, source_format in formats.items():
+        try:
+            for item in read_records(source, source_format, text_field=read.text_field, id_field=read.id_field):
+                if isinstance(item, Skipped):
+                    if read.strict:
+                        summary.stopped = f"{item.where}: {item.reason}; stopped there (strict reading)"
+                        return
+                    warn(f"Warning: {item.where}: {item.reason}; skipped")
+                    summary.skipped += 1
+                    continue
+                if source_format not in CORPUS_FORMATS and not item.text.strip():
+                    warn(f"Note: {source}: no paragraphs (the article is empty or blank)")
+                summary.articles += 1
+                yield item
+        except InputError as exc:
+            if read.strict:
+                summary.stopped = f"{exc}; stopped there (strict reading)"
+                return
+            warn(f"Error: {exc}")
+            summary.failed += 1
+
+
 def classify_sources(
     model,
-    sources: list[str],
+    sources: list[str] | dict[str, str],
     read: ReadOptions,
     write: WriteOptions,
     sink: Sink,
@@ -566,7 +611,8 @@ def classify_sources(
         A fitted :class:`~triage.model.Model`.
     sources
         Files, or ``-`` for standard input (:func:`triage.corpus.expand_inputs`
-        turns folders into their files).
+        turns folders into their files); or :func:`source_formats`'s mapping of
+        them to their formats, when the caller has told them already.
     read, write
         How to read the sources and what to write.
     sink
@@ -593,37 +639,11 @@ def classify_sources(
     WorkerError
         A worker process died (the output is abandoned).
     """
-    from triage.corpus import CORPUS_FORMATS, Skipped, detect_format, read_records
-
     warn = warn or (lambda line: None)
     summary = Summary()
-    formats = {source: detect_format(source, read.input_format) for source in sources}
-
-    def records():
-        for source in sources:
-            source_format = formats[source]
-            try:
-                for item in read_records(source, source_format, text_field=read.text_field, id_field=read.id_field):
-                    if isinstance(item, Skipped):
-                        if read.strict:
-                            summary.stopped = f"{item.where}: {item.reason}; stopped there (strict reading)"
-                            return
-                        warn(f"Warning: {item.where}: {item.reason}; skipped")
-                        summary.skipped += 1
-                        continue
-                    if source_format not in CORPUS_FORMATS and not item.text.strip():
-                        warn(f"Note: {source}: no paragraphs (the article is empty or blank)")
-                    summary.articles += 1
-                    yield item
-            except InputError as exc:
-                if read.strict:
-                    summary.stopped = f"{exc}; stopped there (strict reading)"
-                    return
-                warn(f"Error: {exc}")
-                summary.failed += 1
-
+    records = read_sources(sources, read, summary, warn)
     try:
-        for _, rendered in rendered_chunks(model, chunks(records(), chunk_size), write, jobs=jobs):
+        for _, rendered in rendered_chunks(model, chunks(records, chunk_size), write, jobs=jobs):
             sink.write(rendered.output)
             summary.paragraphs += rendered.paragraphs
             summary.dropped += rendered.dropped

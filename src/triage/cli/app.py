@@ -159,6 +159,10 @@ TRUST_PICKLE_OPTION = typer.Option(
 FORCE_OPTION = typer.Option(
     False, "--force", help="With --trust-pickle: load a pickle saved by another scikit-learn version anyway."
 )
+MODEL_OPTION = typer.Option(
+    None, "--model", help=f"Model file. [default: {DEFAULT_MODEL}; built from labels/ if absent]"
+)
+LABELS_OPTION = typer.Option(None, "--labels", help="Folder of label files. [default: the project's labels/]")
 
 
 def _version(value: bool) -> None:
@@ -179,9 +183,7 @@ def _main(
 @app.command()
 @_user_errors
 def train(
-    labels: Optional[Path] = typer.Option(
-        None, "--labels", help="Folder of label files. [default: the project's labels/]"
-    ),
+    labels: Optional[Path] = LABELS_OPTION,
     model: Optional[Path] = typer.Option(
         None, "--model", help=f"Where to write the model. [default: {DEFAULT_MODEL}]"
     ),
@@ -320,9 +322,7 @@ def classify(
         help="Articles (.txt, .html), corpora (.jsonl, .csv, .parquet: one article per record), "
         "folders of them, or - for standard input.",
     ),
-    model: Optional[Path] = typer.Option(
-        None, "--model", help=f"Model file. [default: {DEFAULT_MODEL}; built from labels/ if absent]"
-    ),
+    model: Optional[Path] = MODEL_OPTION,
     output_format: Optional[OutputFormat] = typer.Option(
         None,
         "--format",
@@ -397,7 +397,8 @@ def classify(
 
     Example: triage classify corpus.jsonl --drop boilerplate --per-article --output clean.jsonl --jobs 2
     """
-    from triage.corpus import CORPUS_FORMATS, detect_format, expand_inputs
+    from triage.corpus import CORPUS_FORMATS, expand_inputs
+    from triage.stream import source_formats
 
     drop_set = _label_set(drop, "--drop")
     keep_set = _label_set(keep, "--keep")
@@ -421,7 +422,7 @@ def classify(
         raise UsageError("--chunk-size: the Dask engine classifies a partition (32 MB of input) at a time; leave it out")
     jobs = _capped_jobs(jobs)
     sources = expand_inputs(paths)
-    formats = {source: detect_format(source, input_format) for source in sources}
+    formats = source_formats(sources, input_format)
     if input_format is None and formats.get("-", "txt") != "txt":
         _note(f"standard input looks like {formats['-']}; reading it as such (--input-format txt reads it as text)")
     corpus = any(f in CORPUS_FORMATS for f in formats.values())
@@ -449,11 +450,11 @@ def classify(
     if engine is Engine.dask:
         from triage.dask import classify_sources_with_dask
 
-        summary = classify_sources_with_dask(fitted, sources, read, write, sink, scheduler=scheduler, warn=_err)
+        summary = classify_sources_with_dask(fitted, formats, read, write, sink, scheduler=scheduler, warn=_err)
     else:
         with _progress("classifying (articles)") as progress:
             summary = classify_sources(
-                fitted, sources, read, write, sink, jobs=jobs, chunk_size=chunk_size or 64, warn=_err,
+                fitted, formats, read, write, sink, jobs=jobs, chunk_size=chunk_size or 64, warn=_err,
                 progress=None if progress is None else (lambda articles: progress(articles, None)),
             )
     _note(summary.line())
@@ -677,7 +678,6 @@ labels_app = typer.Typer(
 )
 app.add_typer(labels_app, name="labels")
 
-LABELS_OPTION = typer.Option(None, "--labels", help="Folder of label files. [default: the project's labels/]")
 
 
 @labels_app.command("check")
@@ -767,9 +767,7 @@ def labels_export(
     ),
     labels: Optional[Path] = LABELS_OPTION,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write. [default: stdout]"),
-    model: Optional[Path] = typer.Option(
-        None, "--model", help=f"Model for the pre-filled predictions. [default: {DEFAULT_MODEL}]"
-    ),
+    model: Optional[Path] = MODEL_OPTION,
     no_predictions: bool = typer.Option(False, "--no-predictions", help="Leave the predictions out."),
     trust_pickle: bool = TRUST_PICKLE_OPTION,
 ) -> None:
@@ -846,9 +844,7 @@ def labels_agree(
 @app.command()
 @_user_errors
 def evaluate(
-    labels: Optional[Path] = typer.Option(
-        None, "--labels", help="Folder of label files. [default: the project's labels/]"
-    ),
+    labels: Optional[Path] = LABELS_OPTION,
     benchmark: Optional[Path] = typer.Option(
         None,
         "--benchmark",
@@ -867,9 +863,7 @@ def evaluate(
         help="With --benchmark: boilerplate probability from which a line is dropped. "
         "[default: the model's stored threshold]",
     ),
-    model: Optional[Path] = typer.Option(
-        None, "--model", help=f"Model for --benchmark. [default: {DEFAULT_MODEL}]"
-    ),
+    model: Optional[Path] = MODEL_OPTION,
     output_format: ReportFormat = typer.Option(
         ReportFormat.text, "--format", help="text for people, json for scripts."
     ),
@@ -1018,9 +1012,7 @@ def explain(
     paths: Optional[list[str]] = typer.Argument(
         None, help="Articles, corpora, folders or - to explain; none: the model's strongest features."
     ),
-    model: Optional[Path] = typer.Option(
-        None, "--model", help=f"Model file. [default: {DEFAULT_MODEL}]"
-    ),
+    model: Optional[Path] = MODEL_OPTION,
     top: Optional[int] = typer.Option(
         None, "--top", min=1, help="Features to show. [default: 20 per class, 5 per paragraph]"
     ),
@@ -1043,11 +1035,11 @@ def explain(
 
     Example: triage explain report.txt --json
     """
-    from triage.corpus import Skipped, detect_format, expand_inputs, read_records
+    from triage.corpus import expand_inputs
     from triage.explain import top_features
+    from triage.stream import ReadOptions, Summary, read_sources, source_formats
 
-    sources = expand_inputs(paths) if paths else []
-    formats = {source: detect_format(source, input_format) for source in sources}
+    formats = source_formats(expand_inputs(paths), input_format) if paths else {}
     fitted = _load_model(model, force=force, trust_pickle=trust_pickle)
     _started()
     if not paths:
@@ -1059,20 +1051,11 @@ def explain(
             for name, weight in features:
                 typer.echo(f"  {weight:+7.3f}  {name}")
         return
-    failed = 0
-    for source in sources:
-        try:
-            items = list(read_records(source, formats[source], text_field=text_field, id_field=id_field))
-        except InputError as exc:
-            _err(f"Error: {exc}")
-            failed += 1
-            continue
-        for item in items:
-            if isinstance(item, Skipped):
-                _err(f"Warning: {item.where}: {item.reason}; skipped")
-                continue
-            _explain_one(fitted, item.id, item.text, top or 5, as_json=as_json)
-    if failed:
+    summary = Summary()
+    read = ReadOptions(input_format=input_format, text_field=text_field, id_field=id_field)
+    for item in read_sources(formats, read, summary, _err):
+        _explain_one(fitted, item.id, item.text, top or 5, as_json=as_json)
+    if summary.failed:
         raise typer.Exit(1)
 
 

@@ -303,7 +303,7 @@ def evaluate_body(
     """
     from triage.evaluation import aeb
     from triage.evaluation.baselines import keep_all, keep_min_words
-    from triage.evaluation.evaluate import _justext_keep, model_scores
+    from triage.evaluation.evaluate import _justext_keep
 
     started = time.perf_counter()
     folder = Path(path)
@@ -320,7 +320,7 @@ def evaluate_body(
         triage_seconds = time.perf_counter() - began
     else:
         threshold = model.drop_threshold if threshold is None else threshold
-        boilerplate = [model_scores(model, page.lines) for page in pages]
+        boilerplate = [model.line_scores(page.lines) for page in pages]
     filters: dict[str, list[list[bool]]] = {
         "triage": [[not (p >= threshold and top) for p, top in b] for b in boilerplate],
         "keep_all": [keep_all(page.lines) for page in pages],

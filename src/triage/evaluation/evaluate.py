@@ -189,13 +189,7 @@ def evaluate_labels(
     }
     seeds = {a.name for a in articles if is_seed(a)}
     if seeds and len(seeds) < len(articles):
-        mask = [group in seeds for group in result.data.groups]
-        out["model_on_seeds"] = score(
-            [t for t, m in zip(truth, mask) if m],
-            [p for p, m in zip(result.predicted, mask) if m],
-            labels=list(LABELS),
-            n_articles=len(seeds),
-        ).as_dict()
+        out["model_on_seeds"] = result.on(seeds).as_dict()
         if len(seeds) >= 2:
             alone = cross_validate([a for a in articles if a.name in seeds], settings, n_jobs=n_jobs)
             out["seeds_alone"] = alone.evaluation.as_dict()
@@ -211,29 +205,6 @@ def evaluate_labels(
     return out
 
 
-def _visible(line: str) -> bool:
-    """False for a line of only spaces and invisible characters (zero-width, private use)."""
-    return any(ch.isprintable() and not ch.isspace() and ch not in "\u200b\ufeff" and not
-               ("\ue000" <= ch <= "\uf8ff") for ch in line)
-
-
-def model_scores(model: Model, lines: Sequence[str]) -> list[tuple[float, bool]]:
-    """Each line's boilerplate probability, and whether it is the line's top label.
-
-    One paragraph per line, the page classified as one article; a line with
-    nothing visible gets ``(1.0, True)`` without asking the model.
-    """
-    from triage.text import Paragraph
-
-    visible = [i for i, line in enumerate(lines) if _visible(line)]
-    out = [(1.0, True)] * len(lines)
-    paragraphs = [Paragraph(n, 0, len(lines[i]), " ".join(lines[i].split())) for n, i in enumerate(visible)]
-    for i, result in zip(visible, model.classify_paragraphs(paragraphs)):
-        p = result.scores.get("boilerplate", 0.0)
-        out[i] = (p, p >= max(result.scores.values()))
-    return out
-
-
 def model_keep(model: Model, lines: Sequence[str], threshold: float | None = None) -> list[bool]:
     """Which lines of a page ``classify --drop boilerplate`` keeps (one paragraph per line).
 
@@ -242,7 +213,7 @@ def model_keep(model: Model, lines: Sequence[str], threshold: float | None = Non
     with nothing visible are dropped without asking the model.
     """
     threshold = model.drop_threshold if threshold is None else threshold
-    return [not (p >= threshold and top) for p, top in model_scores(model, lines)]
+    return [not (p >= threshold and top) for p, top in model.line_scores(lines)]
 
 
 def plot_confusion(figures: dict[str, Any], path: str | Path, *, title: str) -> Path:

@@ -27,26 +27,22 @@ LOCK_NAME = ".triage-label.lock"
 
 
 @dataclass
-class Article:
-    """One article in a session: its paragraphs, where its labels live, its labels."""
+class Article(LabelledArticle):
+    """A labelled article in a session, with the text it was read from.
 
-    name: str
-    source: Path
-    text: str
-    paragraphs: list[Paragraph]
-    label_path: Path
-    text_path: Path
-    labels: dict[int, str] = field(default_factory=dict)
-    unsure: dict[int, str] = field(default_factory=dict)
-    answers: dict[int, Answer] = field(default_factory=dict)
+    ``article_path`` is where the text lives in the labels folder; a new
+    article's text is written there with its first saved label.
+    """
+
+    text: str = field(default="", kw_only=True)
 
     @classmethod
     def from_labelled(cls, article: LabelledArticle) -> Article:
         """An article already in a labels folder, labelled in place (its file and sub-folder kept)."""
-        text = read_text(article.article_path)
         return cls(
-            article.name, article.article_path, text, article.paragraphs, article.label_path,
-            article.article_path, dict(article.labels), dict(article.unsure), dict(article.answers),
+            article.name, article.label_path, article.article_path, article.paragraphs,
+            dict(article.labels), dict(article.unsure), dict(article.answers),
+            text=read_text(article.article_path),
         )
 
     def save(self) -> None:
@@ -59,8 +55,8 @@ class Article:
             are left as they were, so only the answer being saved is lost.
         """
         writes = []
-        if not self.text_path.exists():
-            writes.append((self.text_path, lambda handle: handle.write(self.text)))
+        if not self.article_path.exists():
+            writes.append((self.article_path, lambda handle: handle.write(self.text)))
         if self.labels or self.unsure or self.label_path.exists():
             write = label_writer(
                 self.label_path, self.paragraphs, self.labels, unsure=self.unsure, answers=self.answers
@@ -98,7 +94,7 @@ def open_article(path: Path, labels_dir: Path) -> Article:
         label_path = labels_dir / f"{name}.csv"
         existing = find_article(label_path, labels_dir)
         if existing is None:
-            return Article(name, path, text, paragraphs, label_path, labels_dir / f"{name}.txt")
+            return Article(name, label_path, labels_dir / f"{name}.txt", paragraphs, text=text)
         existing_paragraphs = split_paragraphs(read_text(existing))
         if [p.text for p in existing_paragraphs] != texts:
             continue
@@ -107,7 +103,7 @@ def open_article(path: Path, labels_dir: Path) -> Article:
             if problems or article is None:
                 raise LabelError(f"{problems[0]}; fix it first (see 'triage labels check')")
             return Article.from_labelled(article)
-        return Article(name, path, read_text(existing), existing_paragraphs, label_path, existing)
+        return Article(name, label_path, existing, existing_paragraphs, text=read_text(existing))
     raise LabelError(
         f"{path}: {labels_dir} already holds different articles named {candidates[0]} and "
         f"{candidates[1]}; rename the file and try again"
