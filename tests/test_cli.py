@@ -91,11 +91,48 @@ def test_classify_text_with_drop_boilerplate_is_the_clean_article(seed, model_pa
     assert 0 < len(expected) < len(rows)
 
 
-def test_keep_filters_every_format(seed, model_path):
-    for fmt in ("jsonl", "csv", "text", "table"):
-        result = run("classify", seed, "--model", model_path, "--format", fmt, "--keep", "attack")
-        assert result.exit_code == 0
-        assert "boilerplate" not in result.stdout.replace("score_boilerplate", "").replace('"boilerplate":', "")
+def _jsonl(result) -> list[dict]:
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _table_rows(result) -> list[list[str]]:
+    """The data lines of a one-source classify table, split into index, label, score and text."""
+    assert result.exit_code == 0, result.output
+    header, *lines = result.stdout.rstrip("\n").splitlines()
+    assert header.split() == ["#", "label", "score", "text"]
+    return [line.split(None, 3) for line in lines]
+
+
+def _kept_rows(result, fmt: str) -> list[tuple[int | None, str | None, str]]:
+    """(index, label, text) of each paragraph a classify run wrote; text may be cut short in the table."""
+    assert result.exit_code == 0, result.output
+    if fmt == "jsonl":
+        return [(r["index"], r["label"], r["text"]) for r in _jsonl(result)]
+    if fmt == "csv":
+        return [(int(r["index"]), r["label"], r["text"]) for r in csv.DictReader(io.StringIO(result.stdout))]
+    if fmt == "text":
+        return [(None, None, line) for line in result.stdout.splitlines()]
+    return [(int(index), label, text.rstrip().removesuffix("…")) for index, label, _, text in _table_rows(result)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "text", "table"])
+@pytest.mark.parametrize("keep", ["attack", "attack,social_context"])
+def test_keep_writes_exactly_the_paragraphs_with_those_labels(seed, model_path, fmt, keep):
+    everything = _jsonl(run("classify", seed, "--model", model_path, "--format", "jsonl"))
+    wanted = set(keep.split(","))
+    expected = [r for r in everything if r["label"] in wanted]
+    # The seed has paragraphs of every kept label and others besides: keeping all or none would show.
+    assert {r["label"] for r in expected} == wanted and 0 < len(expected) < len(everything)
+    rows = _kept_rows(run("classify", seed, "--model", model_path, "--format", fmt, "--keep", keep), fmt)
+    assert len(rows) == len(expected)
+    for (index, label, text), want in zip(rows, expected):
+        if fmt == "table":
+            assert text and want["text"].startswith(text)
+        else:
+            assert text == want["text"]
+        if fmt != "text":
+            assert (index, label) == (want["index"], want["label"])
 
 
 def test_table_shows_labels_and_scores(seed, model_path):
