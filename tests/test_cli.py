@@ -5,6 +5,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -135,10 +136,30 @@ def test_keep_writes_exactly_the_paragraphs_with_those_labels(seed, model_path, 
             assert (index, label) == (want["index"], want["label"])
 
 
-def test_table_shows_labels_and_scores(seed, model_path):
-    result = run("classify", seed, "--model", model_path, "--format", "table")
-    assert result.exit_code == 0
-    assert "label" in result.stdout and "score" in result.stdout and "boilerplate" in result.stdout
+def test_table_has_a_row_per_paragraph_with_its_label_and_score(seed, model_path):
+    everything = _jsonl(run("classify", seed, "--model", model_path, "--format", "jsonl"))
+    rows = _table_rows(run("classify", seed, "--model", model_path, "--format", "table"))
+    assert len(rows) == len(everything) == 22
+    assert len({r["label"] for r in everything}) == 4
+    for (index, label, score, text), want in zip(rows, everything):
+        assert (int(index), label, score) == (want["index"], want["label"], f"{want['score']:.2f}")
+        shown = text.rstrip().removesuffix("\u2026")
+        assert shown and want["text"].startswith(shown)
+
+
+def test_table_of_several_articles_names_each_row_s_article(project, model_path):
+    first, second = sorted((project / "seeds").glob("*.txt"))[:2]
+    everything = _jsonl(run("classify", first, second, "--model", model_path, "--format", "jsonl"))
+    result = run("classify", first, second, "--model", model_path, "--format", "table")
+    assert result.exit_code == 0, result.output
+    header, *lines = result.stdout.rstrip("\n").splitlines()
+    assert header.split() == ["source", "#", "label", "score", "text"]
+    assert len(lines) == len(everything)
+    for line, want in zip(lines, everything):
+        source, index, label, score, _ = line.split(None, 4)
+        assert (source, int(index), label, score) == (
+            Path(want["source"]).name, want["index"], want["label"], f"{want['score']:.2f}"
+        )
 
 
 def test_unknown_label_is_a_usage_error(seed, model_path):
