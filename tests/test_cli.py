@@ -5,6 +5,7 @@ import io
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -282,24 +283,94 @@ def test_help_does_not_import_sklearn_or_pandas():
     assert not imported & {"sklearn", "pandas", "joblib", "numpy", "scipy"}
 
 
-def test_explain_gives_each_paragraphs_reasons_as_text_and_json(seed, model_path):
+def _present(reason: str, text: str) -> bool | None:
+    """Whether a word, character or cue feature named as a reason occurs in ``text``; None: not checked.
+
+    Names become "xname" and digits "0" before the features see a paragraph, so
+    those parts of a feature are not looked for; the rest must be in the text.
+    """
+    import re
+
+    from triage.features.cues import CUES
+
+    masked = re.sub(r"\d+", "0", text.lower())
+    kind, _, feature = reason.partition(" ")
+    if kind in ("word", "chars"):
+        feature = feature[1:-1]  # the quotes
+    if kind == "word":
+        words = set(re.findall(r"\b\w\w+\b", masked))
+        return all(w in words for w in feature.split() if w != "xname")
+    if kind == "chars":
+        core = feature.strip()
+        return core in masked or core in "xname"
+    if kind == "cue":
+        name = feature.removesuffix("_density")
+        if name in CUES:  # above the mean count: at least one cue word, at the start of a word
+            return any(re.search(r"\b" + re.escape(stem).replace(r"\ ", r"\s+"), masked) for stem in CUES[name])
+    return None
+
+
+def test_explain_gives_each_paragraphs_label_and_reasons_present_in_it(seed, model_path):
     from triage.text import read_text, split_paragraphs
 
-    result = run("explain", seed, "--model", model_path)
-    assert result.exit_code == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"== {seed}"
-    assert len([line for line in lines if line.startswith("#")]) == len(split_paragraphs(read_text(seed)))
-    assert "because:" in result.stdout
-    as_json = run("explain", seed, "--model", model_path, "--json", "--top", "3")
-    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
-    assert [r["index"] for r in rows] == list(range(len(split_paragraphs(read_text(seed)))))
-    assert all(r["source"] == str(seed) and len(r["reasons"]) <= 3 for r in rows)
-    # The same labels as classify gives.
-    classified = [json.loads(line) for line in run("classify", seed, "--model", model_path, "--format", "jsonl").stdout.splitlines()]
-    assert [r["label"] for r in rows] == [r["label"] for r in classified]
+    paragraphs = split_paragraphs(read_text(seed))
+    classified = _jsonl(run("classify", seed, "--model", model_path, "--format", "jsonl"))
+    rows = _jsonl(run("explain", seed, "--model", model_path, "--json", "--top", "20"))
+    # Every feature's weight toward each label: the per-class lists, long enough to hold them all.
+    classes = _jsonl(run("explain", "--model", model_path, "--json", "--top", "100000"))
+    weights = {c["label"]: dict(c["features"]) for c in classes}
+    assert len(weights) == 4 and {r["label"] for r in classified} <= set(weights)
+    assert [r["index"] for r in rows] == list(range(len(paragraphs))) == [r["index"] for r in classified]
+    checked = Counter()
+    for row, want in zip(rows, classified):
+        assert row["source"] == str(seed)
+        assert (row["label"], row["score"], row["text"]) == (want["label"], want["score"], want["text"])
+        values = [value for _, value in row["reasons"]]
+        assert 0 < len(values) <= 20
+        assert all(v > 0 for v in values) and values == sorted(values, reverse=True)
+        for name, value in row["reasons"]:
+            present = _present(name, row["text"])
+            assert present is not False, f"#{row['index']} names {name}, not in {row['text']!r}"
+            checked[name.split()[0]] += present is True
+            # A reason is the feature's value times its weight toward this paragraph's label, as
+            # the class lists give it: a weight toward the label, against it for a "low" feature;
+            # a word or character feature's value (TF-IDF) is at most 1.
+            weight = weights[row["label"]][name.removeprefix("low ")]
+            assert (weight < 0) == name.startswith("low "), (row["index"], name, weight)
+            if name.startswith(("word ", "chars ")):
+                assert value <= weight + 1e-5, (row["index"], name, value, weight)
+    # Word and cue reasons were looked for in the text, not only layout ones.
+    assert checked["word"] >= 5 and checked["cue"] >= 20, checked
+    # Fewer reasons are the first of the same ones.
+    three = _jsonl(run("explain", seed, "--model", model_path, "--json", "--top", "3"))
+    assert [r["reasons"] for r in three] == [r["reasons"][:3] for r in rows]
     # classify has no --explain any more: one command explains.
     assert run("classify", seed, "--model", model_path, "--explain").exit_code == 2
+
+
+def test_explain_text_says_what_its_json_says(seed, model_path):
+    import re
+
+    rows = _jsonl(run("explain", seed, "--model", model_path, "--json", "--top", "4"))
+    result = run("explain", seed, "--model", model_path, "--top", "4")
+    assert result.exit_code == 0, result.stderr
+    first, *lines = result.stdout.splitlines()
+    assert first == f"== {seed}"
+    i = 0
+    for row in rows:
+        head = re.fullmatch(r"#(\d+) (\w+) (\d\.\d\d)  (.*)", lines[i])
+        assert head, lines[i]
+        assert (int(head[1]), head[2], head[3]) == (row["index"], row["label"], f"{row['score']:.2f}")
+        assert row["text"].startswith(head[4]) and head[4]
+        reasons = ", ".join(f"{name} {value:+.2f}" for name, value in row["reasons"])
+        assert lines[i + 1] == f"    because: {reasons or '(no single feature stands out)'}"
+        i += 2
+        if row["first_pass_label"] != row["label"]:
+            assert lines[i] == (
+                f"    its own features said {row['first_pass_label']}; the neighbouring paragraphs made it {row['label']}"
+            )
+            i += 1
+    assert i == len(lines)
 
 
 def test_drop_threshold_trades_recall_for_precision(seed, model_path):
