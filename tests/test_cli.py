@@ -26,6 +26,7 @@ def seed(project):
     return project / "seeds" / f"{SEED}.txt"
 
 
+@pytest.mark.slow
 def test_train_reports_cross_validation_and_saves(project):
     for extra in sorted((project / "labels").glob("*.csv"))[3:]:
         extra.unlink()

@@ -448,6 +448,7 @@ def fit_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_learning_curve_rows_caps_and_never_tests_a_trained_article(curve_folders, fit_calls):
     from triage.evaluation.curve import learning_curve
 
