@@ -297,6 +297,7 @@ def test_load_benchmark_rejects_a_broken_folder(tmp_path, file, text, message):
 # --- the real benchmark ---
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (AEB / "gold.csv").is_file(), reason="the AEB benchmark folder is not here")
 def test_reference_figures_on_the_real_benchmark():
     """The figures of the benchmark's README (all 181 pages)."""

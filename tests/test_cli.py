@@ -5,6 +5,8 @@ import io
 import json
 import subprocess
 import sys
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -24,6 +26,7 @@ def seed(project):
     return project / "seeds" / f"{SEED}.txt"
 
 
+@pytest.mark.slow
 def test_train_reports_cross_validation_and_saves(project):
     for extra in sorted((project / "labels").glob("*.csv"))[3:]:
         extra.unlink()
@@ -91,17 +94,74 @@ def test_classify_text_with_drop_boilerplate_is_the_clean_article(seed, model_pa
     assert 0 < len(expected) < len(rows)
 
 
-def test_keep_filters_every_format(seed, model_path):
-    for fmt in ("jsonl", "csv", "text", "table"):
-        result = run("classify", seed, "--model", model_path, "--format", fmt, "--keep", "attack")
-        assert result.exit_code == 0
-        assert "boilerplate" not in result.stdout.replace("score_boilerplate", "").replace('"boilerplate":', "")
+def _jsonl(result) -> list[dict]:
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-def test_table_shows_labels_and_scores(seed, model_path):
-    result = run("classify", seed, "--model", model_path, "--format", "table")
-    assert result.exit_code == 0
-    assert "label" in result.stdout and "score" in result.stdout and "boilerplate" in result.stdout
+def _table_rows(result) -> list[list[str]]:
+    """The data lines of a one-source classify table, split into index, label, score and text."""
+    assert result.exit_code == 0, result.output
+    header, *lines = result.stdout.rstrip("\n").splitlines()
+    assert header.split() == ["#", "label", "score", "text"]
+    return [line.split(None, 3) for line in lines]
+
+
+def _kept_rows(result, fmt: str) -> list[tuple[int | None, str | None, str]]:
+    """(index, label, text) of each paragraph a classify run wrote; text may be cut short in the table."""
+    assert result.exit_code == 0, result.output
+    if fmt == "jsonl":
+        return [(r["index"], r["label"], r["text"]) for r in _jsonl(result)]
+    if fmt == "csv":
+        return [(int(r["index"]), r["label"], r["text"]) for r in csv.DictReader(io.StringIO(result.stdout))]
+    if fmt == "text":
+        return [(None, None, line) for line in result.stdout.splitlines()]
+    return [(int(index), label, text.rstrip().removesuffix("…")) for index, label, _, text in _table_rows(result)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "text", "table"])
+@pytest.mark.parametrize("keep", ["attack", "attack,social_context"])
+def test_keep_writes_exactly_the_paragraphs_with_those_labels(seed, model_path, fmt, keep):
+    everything = _jsonl(run("classify", seed, "--model", model_path, "--format", "jsonl"))
+    wanted = set(keep.split(","))
+    expected = [r for r in everything if r["label"] in wanted]
+    # The seed has paragraphs of every kept label and others besides: keeping all or none would show.
+    assert {r["label"] for r in expected} == wanted and 0 < len(expected) < len(everything)
+    rows = _kept_rows(run("classify", seed, "--model", model_path, "--format", fmt, "--keep", keep), fmt)
+    assert len(rows) == len(expected)
+    for (index, label, text), want in zip(rows, expected):
+        if fmt == "table":
+            assert text and want["text"].startswith(text)
+        else:
+            assert text == want["text"]
+        if fmt != "text":
+            assert (index, label) == (want["index"], want["label"])
+
+
+def test_table_has_a_row_per_paragraph_with_its_label_and_score(seed, model_path):
+    everything = _jsonl(run("classify", seed, "--model", model_path, "--format", "jsonl"))
+    rows = _table_rows(run("classify", seed, "--model", model_path, "--format", "table"))
+    assert len(rows) == len(everything) == 22
+    assert len({r["label"] for r in everything}) == 4
+    for (index, label, score, text), want in zip(rows, everything):
+        assert (int(index), label, score) == (want["index"], want["label"], f"{want['score']:.2f}")
+        shown = text.rstrip().removesuffix("\u2026")
+        assert shown and want["text"].startswith(shown)
+
+
+def test_table_of_several_articles_names_each_row_s_article(project, model_path):
+    first, second = sorted((project / "seeds").glob("*.txt"))[:2]
+    everything = _jsonl(run("classify", first, second, "--model", model_path, "--format", "jsonl"))
+    result = run("classify", first, second, "--model", model_path, "--format", "table")
+    assert result.exit_code == 0, result.output
+    header, *lines = result.stdout.rstrip("\n").splitlines()
+    assert header.split() == ["source", "#", "label", "score", "text"]
+    assert len(lines) == len(everything)
+    for line, want in zip(lines, everything):
+        source, index, label, score, _ = line.split(None, 4)
+        assert (source, int(index), label, score) == (
+            Path(want["source"]).name, want["index"], want["label"], f"{want['score']:.2f}"
+        )
 
 
 def test_unknown_label_is_a_usage_error(seed, model_path):
@@ -224,24 +284,94 @@ def test_help_does_not_import_sklearn_or_pandas():
     assert not imported & {"sklearn", "pandas", "joblib", "numpy", "scipy"}
 
 
-def test_explain_gives_each_paragraphs_reasons_as_text_and_json(seed, model_path):
+def _present(reason: str, text: str) -> bool | None:
+    """Whether a word, character or cue feature named as a reason occurs in ``text``; None: not checked.
+
+    Names become "xname" and digits "0" before the features see a paragraph, so
+    those parts of a feature are not looked for; the rest must be in the text.
+    """
+    import re
+
+    from triage.features.cues import CUES
+
+    masked = re.sub(r"\d+", "0", text.lower())
+    kind, _, feature = reason.partition(" ")
+    if kind in ("word", "chars"):
+        feature = feature[1:-1]  # the quotes
+    if kind == "word":
+        words = set(re.findall(r"\b\w\w+\b", masked))
+        return all(w in words for w in feature.split() if w != "xname")
+    if kind == "chars":
+        core = feature.strip()
+        return core in masked or core in "xname"
+    if kind == "cue":
+        name = feature.removesuffix("_density")
+        if name in CUES:  # above the mean count: at least one cue word, at the start of a word
+            return any(re.search(r"\b" + re.escape(stem).replace(r"\ ", r"\s+"), masked) for stem in CUES[name])
+    return None
+
+
+def test_explain_gives_each_paragraphs_label_and_reasons_present_in_it(seed, model_path):
     from triage.text import read_text, split_paragraphs
 
-    result = run("explain", seed, "--model", model_path)
-    assert result.exit_code == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"== {seed}"
-    assert len([line for line in lines if line.startswith("#")]) == len(split_paragraphs(read_text(seed)))
-    assert "because:" in result.stdout
-    as_json = run("explain", seed, "--model", model_path, "--json", "--top", "3")
-    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
-    assert [r["index"] for r in rows] == list(range(len(split_paragraphs(read_text(seed)))))
-    assert all(r["source"] == str(seed) and len(r["reasons"]) <= 3 for r in rows)
-    # The same labels as classify gives.
-    classified = [json.loads(line) for line in run("classify", seed, "--model", model_path, "--format", "jsonl").stdout.splitlines()]
-    assert [r["label"] for r in rows] == [r["label"] for r in classified]
+    paragraphs = split_paragraphs(read_text(seed))
+    classified = _jsonl(run("classify", seed, "--model", model_path, "--format", "jsonl"))
+    rows = _jsonl(run("explain", seed, "--model", model_path, "--json", "--top", "20"))
+    # Every feature's weight toward each label: the per-class lists, long enough to hold them all.
+    classes = _jsonl(run("explain", "--model", model_path, "--json", "--top", "100000"))
+    weights = {c["label"]: dict(c["features"]) for c in classes}
+    assert len(weights) == 4 and {r["label"] for r in classified} <= set(weights)
+    assert [r["index"] for r in rows] == list(range(len(paragraphs))) == [r["index"] for r in classified]
+    checked = Counter()
+    for row, want in zip(rows, classified):
+        assert row["source"] == str(seed)
+        assert (row["label"], row["score"], row["text"]) == (want["label"], want["score"], want["text"])
+        values = [value for _, value in row["reasons"]]
+        assert 0 < len(values) <= 20
+        assert all(v > 0 for v in values) and values == sorted(values, reverse=True)
+        for name, value in row["reasons"]:
+            present = _present(name, row["text"])
+            assert present is not False, f"#{row['index']} names {name}, not in {row['text']!r}"
+            checked[name.split()[0]] += present is True
+            # A reason is the feature's value times its weight toward this paragraph's label, as
+            # the class lists give it: a weight toward the label, against it for a "low" feature;
+            # a word or character feature's value (TF-IDF) is at most 1.
+            weight = weights[row["label"]][name.removeprefix("low ")]
+            assert (weight < 0) == name.startswith("low "), (row["index"], name, weight)
+            if name.startswith(("word ", "chars ")):
+                assert value <= weight + 1e-5, (row["index"], name, value, weight)
+    # Word and cue reasons were looked for in the text, not only layout ones.
+    assert checked["word"] >= 5 and checked["cue"] >= 20, checked
+    # Fewer reasons are the first of the same ones.
+    three = _jsonl(run("explain", seed, "--model", model_path, "--json", "--top", "3"))
+    assert [r["reasons"] for r in three] == [r["reasons"][:3] for r in rows]
     # classify has no --explain any more: one command explains.
     assert run("classify", seed, "--model", model_path, "--explain").exit_code == 2
+
+
+def test_explain_text_says_what_its_json_says(seed, model_path):
+    import re
+
+    rows = _jsonl(run("explain", seed, "--model", model_path, "--json", "--top", "4"))
+    result = run("explain", seed, "--model", model_path, "--top", "4")
+    assert result.exit_code == 0, result.stderr
+    first, *lines = result.stdout.splitlines()
+    assert first == f"== {seed}"
+    i = 0
+    for row in rows:
+        head = re.fullmatch(r"#(\d+) (\w+) (\d\.\d\d)  (.*)", lines[i])
+        assert head, lines[i]
+        assert (int(head[1]), head[2], head[3]) == (row["index"], row["label"], f"{row['score']:.2f}")
+        assert row["text"].startswith(head[4]) and head[4]
+        reasons = ", ".join(f"{name} {value:+.2f}" for name, value in row["reasons"])
+        assert lines[i + 1] == f"    because: {reasons or '(no single feature stands out)'}"
+        i += 2
+        if row["first_pass_label"] != row["label"]:
+            assert lines[i] == (
+                f"    its own features said {row['first_pass_label']}; the neighbouring paragraphs made it {row['label']}"
+            )
+            i += 1
+    assert i == len(lines)
 
 
 def test_drop_threshold_trades_recall_for_precision(seed, model_path):

@@ -200,6 +200,7 @@ def test_classify_many_and_classify_frame_match_one_article_at_a_time(model_path
     assert frame[frame["id"] == 2]["label"].tolist() == [p.label for p in one_by_one[2]]
 
 
+@pytest.mark.slow
 def test_dask_on_a_local_cluster_equals_the_single_process_result(corpus, model_path, tmp_path):
     pytest.importorskip("dask.dataframe")
     distributed = pytest.importorskip("dask.distributed")

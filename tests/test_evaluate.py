@@ -304,17 +304,67 @@ def test_benchmark_folder_missing(model_path, tmp_path):
     assert "none: no such folder; give a folder in the layout of shared/benchmarks/" in result.output
 
 
-def test_real_data_has_no_article_on_both_sides(project):
-    """Leave-one-article-out on the shipped seed labels: fold by fold, the groups are disjoint."""
-    from sklearn.model_selection import LeaveOneGroupOut
+@pytest.fixture
+def folds_used(monkeypatch):
+    """Each (train, test) fold triage's cross-validation fits, as article names; the fit itself is skipped.
 
-    from triage.model import dataset
+    The fold function is replaced by one that records which articles its indexes
+    point at (through each sample's own article number, not triage's groups) and
+    answers "boilerplate" for every held-out paragraph: the folds are what is tested.
+    """
+    import triage.model
+    from triage.model import LABELS
 
-    data = dataset(load_labels(project / "labels"))
-    groups = np.asarray(data.groups)
-    for train, test in LeaveOneGroupOut().split(data.samples, data.labels, groups):
-        assert set(groups[train]).isdisjoint(groups[test])
-        assert len(set(groups[test])) == 1
+    used = []
+
+    def recording_fold(samples, y, train_idx, test_idx, settings):
+        used.append(([samples[i].article for i in train_idx], [samples[i].article for i in test_idx]))
+        out = np.zeros((len(test_idx), len(LABELS)))
+        out[:, LABELS.index("boilerplate")] = 1.0
+        return out
+
+    monkeypatch.setattr(triage.model, "_fold_probabilities", recording_fold)
+    return used
+
+
+def _check_folds(used, articles, *, n_folds):
+    names = [a.name for a in articles]
+    n_labelled = sum(len(a.labels) for a in articles)
+    assert len(used) == n_folds
+    tested = []
+    for train, test in used:
+        assert test, "a fold with nothing held out"
+        assert set(train).isdisjoint(test), "an article on both sides of a fold"
+        # The training side is every labelled paragraph of the other articles.
+        assert len(train) + len(test) == n_labelled
+        tested += sorted(set(test))
+    # Every article is held out in exactly one fold.
+    assert sorted(names[i] for i in tested) == sorted(names)
+
+
+def test_evaluate_holds_out_one_whole_article_per_fold(project, folds_used):
+    """triage evaluate's cross-validation on the shipped seed labels: one fold per article, none split."""
+    from triage.evaluation.evaluate import evaluate_labels
+
+    articles = [a for a in load_labels(project / "labels") if a.labels]
+    assert len(articles) >= 3
+    figures = evaluate_labels(project / "labels", baselines=(), n_jobs=1)
+    _check_folds(folds_used, articles, n_folds=len(articles))
+    assert all(len(set(test)) == 1 for _, test in folds_used)
+    # The figures are those of the folds' predictions: every paragraph once, all "boilerplate" here.
+    assert figures["model"]["n_paragraphs"] == sum(len(a.labels) for a in articles)
+    assert figures["model"]["accuracy"] == pytest.approx(
+        sum(v == "boilerplate" for a in articles for v in a.labels.values()) / figures["model"]["n_paragraphs"]
+    )
+
+
+def test_fewer_folds_still_keep_each_article_on_one_side(project, folds_used):
+    from triage.model import cross_validate
+
+    articles = load_labels(project / "labels")
+    result = cross_validate(articles, n_jobs=1, folds=2)
+    _check_folds(folds_used, articles, n_folds=2)
+    assert len(result.predicted) == sum(len(a.labels) for a in articles)
 
 
 def test_calibration_of_perfect_and_overconfident_scores():
@@ -398,6 +448,7 @@ def fit_calls(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_learning_curve_rows_caps_and_never_tests_a_trained_article(curve_folders, fit_calls):
     from triage.evaluation.curve import learning_curve
 

@@ -6,6 +6,7 @@ import pickle
 import re
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -37,6 +38,7 @@ def reference_mask(known: frozenset[str], text: str) -> str:
 MASKER = NameMasker().fit(samples(["the bank was attacked by men near the o'neil road in may"]))
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="aAzZéÉ'’_1 .-ЖжßǅⅠ\n", max_size=40))
 def test_masking_matches_a_word_by_word_reference(text):
@@ -108,6 +110,7 @@ def test_directed_cues_tell_who_acts_on_whom():
     assert found("The market reopened on Sunday.") == set()
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(st.text(max_size=40))
 def test_character_counts_match_str_methods(text):

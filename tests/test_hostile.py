@@ -950,6 +950,7 @@ def _workers(pid: int) -> list:
         return []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum, code, message", [
     (signal.SIGINT, 130, "Error: interrupted\n"),
     (signal.SIGTERM, 143, "Error: terminated (SIGTERM)\n"),
@@ -984,6 +985,7 @@ def test_a_killed_worker_is_one_error_line(long_corpus, model_path, tmp_path):
     assert out.read_text() == "precious\n"
 
 
+@pytest.mark.slow
 def test_a_killed_main_process_takes_its_workers_and_its_temporary_file_goes_next_time(long_corpus, model_path, tmp_path):
     out = tmp_path / "out.jsonl"
     process = _triage("classify", long_corpus, "--model", model_path, "--jobs", "2", "-o", out,
@@ -1003,6 +1005,7 @@ def test_a_killed_main_process_takes_its_workers_and_its_temporary_file_goes_nex
     assert not list(tmp_path.glob(".out.jsonl.*.tmp"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_broken_pipe_ends_the_run_quietly(model_path, tmp_path, jobs):
     path = corpus(tmp_path / "c.jsonl", 300, SEED_TEXT)
@@ -1197,6 +1200,7 @@ RANDOM_INPUTS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(RANDOM_INPUTS)
 def test_random_input_never_crashes_or_clobbers_the_output(tmp_path, model_path, named_data):

@@ -276,6 +276,7 @@ def test_seed_texts_beside_their_labels_are_the_seeds():
         assert (REPO / "labels" / seed.name).read_bytes() == seed.read_bytes()
 
 
+@pytest.mark.slow
 def test_a_copied_labels_folder_works_for_stats_check_and_train(tmp_path):
     copy = tmp_path / "somewhere" / "my-labels"
     copy.parent.mkdir()

@@ -169,19 +169,49 @@ def test_import_of_a_bad_file_changes_nothing(project, tmp_path):
     assert {p.name: p.read_bytes() for p in (project / "labels").glob("*.csv")} == before
 
 
-def test_explain_lists_features_per_class_and_per_paragraph(project, model_path):
+def _class_features(output: str) -> dict[str, list[tuple[str, float]]]:
+    """``triage explain`` without paths, read back: each label's (feature, weight) lines."""
+    import re
+
+    out: dict[str, list[tuple[str, float]]] = {}
+    label = None
+    for line in output.splitlines():
+        if line.startswith("  "):
+            assert label is not None, line
+            weight, name = re.fullmatch(r" +([+-]\d+\.\d{3})  (\S.*)", line).groups()
+            out[label].append((name, float(weight)))
+        else:
+            label = line.removesuffix(":")
+            assert line.endswith(":") and label not in out, line
+            out[label] = []
+    return out
+
+
+def test_explain_lists_each_class_strongest_features_as_text_and_json(model_path):
+    from triage.persist import load_model_file
+
     result = _invoke("explain", "--model", str(model_path), "--top", "5")
     assert result.exit_code == 0, result.output
-    for label in ("attack", "state_response", "social_context", "boilerplate"):
-        assert f"{label}:" in result.output
-    weights = [line for line in result.output.splitlines() if line.startswith("  ")]
-    assert len(weights) == 20
+    text = _class_features(result.stdout)
+    labels = [str(c) for c in load_model_file(model_path).pipeline.classes_]
+    assert list(text) == labels == ["attack", "boilerplate", "social_context", "state_response"]
+    kinds = ("word ", "chars ", "cue ", "layout ")
+    for label, features in text.items():
+        assert len(features) == 5 and len({name for name, _ in features}) == 5
+        weights = [w for _, w in features]
+        # The strongest pushes toward the label first: all toward it (positive).
+        assert all(w > 0 for w in weights) and weights == sorted(weights, reverse=True), (label, weights)
+        assert all(name.startswith(kinds) for name, _ in features)
+    # Each class has features of its own: the lists are not one list repeated.
+    assert len({tuple(features) for features in text.values()}) == len(labels)
 
-    article = project / "seeds" / f"{SEED_NAMES[0]}.txt"
-    result = _invoke("explain", str(article), "--model", str(model_path), "--top", "3")
-    assert result.exit_code == 0, result.output
-    paragraphs = [line for line in result.output.splitlines() if line.startswith("#")]
-    from triage.text import read_text, split_paragraphs
-
-    assert len(paragraphs) == len(split_paragraphs(read_text(article)))
-    assert "because:" in result.output
+    as_json = _invoke("explain", "--model", str(model_path), "--top", "5", "--json")
+    assert as_json.exit_code == 0, as_json.output
+    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [row["label"] for row in rows] == labels
+    for row in rows:
+        assert [name for name, _ in row["features"]] == [name for name, _ in text[row["label"]]]
+        assert [round(w, 3) for _, w in row["features"]] == [w for _, w in text[row["label"]]]
+    # A shorter list is the start of the longer one.
+    fewer = _class_features(_invoke("explain", "--model", str(model_path), "--top", "2").stdout)
+    assert fewer == {label: features[:2] for label, features in text.items()}

@@ -52,6 +52,7 @@ def article(project) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_label_undo_quit_resume_saves_every_answer(project, model_path, article):
     labels = project / "labels"
     child = _spawn(project, model_path, str(article), "--order", "document")
@@ -125,6 +126,7 @@ def test_keys_typed_ahead_in_one_burst_are_each_used(project, model_path, articl
     assert len(rows) == 3
 
 
+@pytest.mark.slow
 def test_killed_session_keeps_every_saved_answer_and_no_half_file(project, model_path, article):
     labels = project / "labels"
     child = _spawn(project, model_path, str(article), "--order", "document")
@@ -145,6 +147,7 @@ def test_killed_session_keeps_every_saved_answer_and_no_half_file(project, model
     assert {a.name for a in load_labels(labels)} >= {"arvel"}
 
 
+@pytest.mark.slow
 def test_ctrl_c_ends_the_session_with_its_summary(project, model_path, article):
     child = _spawn(project, model_path, str(article), "--order", "document")
     child.expect(PROMPT)
