@@ -117,7 +117,7 @@ def classify_sources_with_dask(
         ) from None
     except (OSError, TimeoutError) as exc:
         raise InputError(f"`scheduler` {scheduler}: cannot reach the Dask scheduler ({exc})") from None
-    formats = sources if isinstance(sources, dict) else source_formats(sources, read.input_format)
+    formats = source_formats(sources, read.input_format)
     summary = Summary()
     id_field = read.id_field or "id"
     try:

@@ -546,10 +546,15 @@ def rendered_chunks(
 
 
 
-def source_formats(sources: Iterable[str], input_format: str | None = None) -> dict[str, str]:
-    """Each source's format (:func:`triage.corpus.detect_format`), in order: what :func:`read_sources` reads."""
+def source_formats(sources: Iterable[str] | dict[str, str], input_format: str | None = None) -> dict[str, str]:
+    """Each source's format (:func:`triage.corpus.detect_format`), in order: what :func:`read_sources` reads.
+
+    A mapping already made by this function is returned as it is, so formats are told once.
+    """
     from triage.corpus import detect_format
 
+    if isinstance(sources, dict):
+        return sources
     return {source: detect_format(source, input_format) for source in sources}
 
 
@@ -568,8 +573,7 @@ def read_sources(
     """
     from triage.corpus import CORPUS_FORMATS, Skipped, read_records
 
-    formats = sources if isinstance(sources, dict) else source_formats(sources, read.input_format)
-    for source, source_format in formats.items():
+    for source, source_format in source_formats(sources, read.input_format).items():
         try:
             for item in read_records(source, source_format, text_field=read.text_field, id_field=read.id_field):
                 if isinstance(item, Skipped):
