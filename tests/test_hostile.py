@@ -985,6 +985,75 @@ def test_a_killed_worker_is_one_error_line(long_corpus, model_path, tmp_path):
     assert out.read_text() == "precious\n"
 
 
+def _fake_render(folder: Path, big: str = "", slow: dict | None = None, fail: str = ""):
+    """A stand-in for ``stream.render`` in forked workers: it notes its process id by chunk."""
+
+    def render(model, batch, options):
+        (folder / batch[0]).write_text(str(os.getpid()))
+        time.sleep((slow or {}).get(batch[0], 0))
+        if batch[0] == fail:
+            raise ValueError(f"bad chunk {fail}")
+        return b"x" * 50_000_000 if batch[0] == big else batch[0].encode()
+
+    return render
+
+
+def _next_within(chunks, seconds: float = 30):
+    """``next(chunks)``, or fail the test if it has not returned in ``seconds``: a hang is a failure."""
+    outcome: dict = {}
+
+    def take():
+        try:
+            outcome["value"] = next(chunks)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=take, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers see the stand-in render")
+def test_a_worker_killed_while_sending_its_result_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    import multiprocessing
+
+    from triage import stream
+    from triage.errors import WorkerError
+
+    monkeypatch.setattr(stream, "render", _fake_render(tmp_path, big="b"))
+    chunks = stream.rendered_chunks(None, [["a"], ["b"], ["c"], ["d"]], None, jobs=2)
+    assert _next_within(chunks) == (["a"], b"a")
+    # Chunk b's worker is now part-way through sending 50 MB that nobody reads yet.
+    while not (tmp_path / "b").exists():
+        time.sleep(0.02)
+    time.sleep(0.5)
+    os.kill(int((tmp_path / "b").read_text()), signal.SIGKILL)
+    with pytest.raises(WorkerError, match=r"a worker process \(of `jobs` 2\) died"):
+        _next_within(chunks)
+    assert not [child for child in multiprocessing.active_children() if child.name == "triage-worker"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers see the stand-in render")
+def test_workers_give_results_in_input_order_and_a_chunk_error_as_itself(tmp_path, monkeypatch):
+    from triage import stream
+
+    names = [[str(i)] for i in range(9)]
+    slow = {"0": 0.6, "3": 0.3, "4": 0.5}  # later chunks finish first
+    monkeypatch.setattr(stream, "render", _fake_render(tmp_path, slow=slow))
+    assert list(stream.rendered_chunks(None, names, None, jobs=3)) == [(n, n[0].encode()) for n in names]
+    assert len({(tmp_path / n[0]).read_text() for n in names}) == 3  # three workers shared them
+
+    monkeypatch.setattr(stream, "render", _fake_render(tmp_path, fail="5"))
+    chunks = stream.rendered_chunks(None, names, None, jobs=2)
+    assert [_next_within(chunks) for _ in range(5)] == [(n, n[0].encode()) for n in names[:5]]
+    with pytest.raises(ValueError, match="bad chunk 5"):
+        _next_within(chunks)
+
+
 @pytest.mark.slow
 def test_a_killed_main_process_takes_its_workers_and_its_temporary_file_goes_next_time(long_corpus, model_path, tmp_path):
     out = tmp_path / "out.jsonl"

@@ -407,7 +407,6 @@ def chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 
 # -- worker processes --------------------------------------------------------
 
-_WORKER: dict = {}
 MAX_JOBS_PER_CPU = 1
 """More worker processes than CPUs only add memory: ``--jobs`` is capped at this many per CPU."""
 
@@ -429,68 +428,118 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
-def _init_worker(model, options: WriteOptions, parent: int) -> None:
+def _work(connection, model, options: WriteOptions, parent: int) -> None:
+    """A worker's loop: render each chunk its pipe brings and send back the outcome.
+
+    The outcome is ``(True, rendered)`` or ``(False, exception)``, so an error
+    in a chunk reaches the main process as itself. ``None`` ends the loop.
+    """
     # Ctrl-C reaches the whole process group: the main process handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_watch_parent, args=(parent,), name="triage-parent-watch", daemon=True).start()
-    _WORKER["model"] = model
-    _WORKER["options"] = options
-
-
-def _render_in_worker(records: list[Record]):
-    return render(_WORKER["model"], records, _WORKER["options"])
-
-
-def _quiet_feeder(pool) -> None:
-    """Keep a dead worker's broken pipe from printing a traceback after the one-line error.
-
-    When a worker dies, the pool's queue feeder thread may still be writing to
-    the pipe it closed; for anything but a chunk (which fails its own future)
-    multiprocessing prints that as a traceback. The feeder takes its error
-    handler when it starts, so it is replaced here, before the first chunk.
-    """
-    from concurrent.futures.process import _CallItem
-
-    queue = getattr(pool, "_call_queue", None)
-    handler = getattr(queue, "_on_queue_feeder_error", None)
-    if handler is None:
-        return
-
-    def on_error(error, item):
-        if isinstance(item, _CallItem):
-            handler(error, item)
-
-    queue._on_queue_feeder_error = on_error
-
-
-def _quiet_threads() -> None:
-    """From now on, a failing background thread or exit hook prints nothing.
-
-    Called when a run has failed with its one-line error and stops its pool:
-    the pool's threads may then still write to the pipes of dead workers (the
-    queue feeder, the executor's wake-up pipe, its exit hook) and Python would
-    print those failures as tracebacks after triage's error.
-    """
-    import threading
-
-    threading.excepthook = lambda args: None
-    sys.unraisablehook = lambda unraisable: None
-
-
-def _stop_workers(pool) -> None:
-    """Stop a pool's workers now: pending chunks are dropped and running ones killed."""
-    _quiet_threads()
-    pool.shutdown(wait=False, cancel_futures=True)
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    while True:
         try:
-            process.terminate()
-        except (OSError, AttributeError):
-            pass
+            batch = connection.recv()
+        except EOFError:
+            return
+        if batch is None:
+            return
+        try:
+            outcome = (True, render(model, batch, options))
+        except Exception as exc:  # noqa: BLE001 - handed to the main process, which raises it
+            outcome = (False, exc)
+        try:
+            connection.send(outcome)
+        except Exception as exc:  # noqa: BLE001 - an exception that does not pickle
+            connection.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class _Workers:
+    """``jobs`` worker processes, each with a pipe of its own to the main process.
+
+    A pipe per worker, rather than one queue that all of them share, is what
+    lets a killed worker be only an error: no other process holds its end of
+    the pipe, so a result it was half-way through sending ends in an
+    ``EOFError``, and there is no lock shared between workers that a killed one
+    could die holding. (:class:`concurrent.futures.ProcessPoolExecutor` shares
+    one result queue and one lock, and can wait for ever when a worker is
+    killed while sending.)
+    """
+
+    def __init__(self, jobs: int, model, options: WriteOptions):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        self.jobs = jobs
+        self.processes: list = []
+        self.connections: list = []
+        try:
+            for _ in range(jobs):
+                ours, theirs = context.Pipe()
+                process = context.Process(
+                    target=_work, args=(theirs, model, options, os.getpid()), name="triage-worker", daemon=True
+                )
+                process.start()
+                theirs.close()  # the worker holds the only other end now
+                self.processes.append(process)
+                self.connections.append(ours)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _died(self) -> WorkerError:
+        return WorkerError(
+            f"a worker process (of `jobs` {self.jobs}) died before finishing its articles (killed, or out "
+            "of memory); run it again, with fewer `jobs` if memory is short"
+        )
+
+    def send(self, worker: int, batch: list[Record]) -> None:
+        try:
+            self.connections[worker].send(batch)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            raise self._died() from None
+
+    def receive(self, worker: int):
+        """The outcome of ``worker``'s oldest chunk; a :class:`WorkerError` if it died first."""
+        from multiprocessing.connection import wait
+
+        connection = self.connections[worker]
+        ready = wait([connection, self.processes[worker].sentinel])
+        if connection not in ready:
+            raise self._died()
+        try:
+            ok, value = connection.recv()
+        except (EOFError, OSError):  # the worker died while it was sending
+            raise self._died() from None
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        """Ask every worker to finish and wait for them."""
+        for connection in self.connections:
+            try:
+                connection.send(None)
+            except OSError:
+                pass
+        for process in self.processes:
+            process.join(timeout=5)
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop every worker now and release the pipes."""
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for connection in self.connections:
+            connection.close()
+        self.processes, self.connections = [], []
 
 
 def rendered_chunks(
@@ -498,10 +547,15 @@ def rendered_chunks(
 ) -> Iterator[tuple[list[Record], Rendered]]:
     """Render every chunk, in order; with ``jobs`` > 1 in that many processes.
 
-    At most two chunks per process are in flight, so a long corpus is never
-    read ahead into memory. A worker killed on the way (by a signal, or for
-    memory) is a :class:`~triage.errors.WorkerError`; the workers end with the
-    run, however it ends, and with the main process if it is killed.
+    Chunks go to the workers in turn and each worker has one chunk at a time,
+    so results come back in input order and a long corpus is never read ahead
+    into memory. A worker is given its next chunk as soon as its last result
+    is in, before that result is written. (Two chunks in one worker's pipe
+    could each wait on the other: the worker sending a large result while the
+    main process sends it a large chunk.) A worker killed on the way (by a
+    signal, or for memory) is a :class:`~triage.errors.WorkerError`; the
+    workers end with the run, however it ends, and with the main process if it
+    is killed.
 
     Raises
     ------
@@ -512,38 +566,29 @@ def rendered_chunks(
         for batch in batches:
             yield batch, render(model, batch, options)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    pool = ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=(model, options, os.getpid())
-    )
-    _quiet_feeder(pool)
+    workers = _Workers(jobs, model, options)
     finished = False
     try:
-        pending: deque = deque()
-        for batch in batches:
-            pending.append((batch, pool.submit(_render_in_worker, batch)))
-            if len(pending) >= 2 * jobs:
-                done, future = pending.popleft()
-                yield done, future.result()
+        pending: deque = deque()  # (chunk, worker) in flight, oldest first: chunk n goes to worker n % jobs
+        for number, batch in enumerate(batches):
+            worker = number % jobs
+            collected = None
+            if len(pending) == jobs:  # this worker has the oldest chunk: collect it first
+                done, _ = pending.popleft()
+                collected = done, workers.receive(worker)
+            workers.send(worker, batch)
+            pending.append((batch, worker))
+            if collected is not None:
+                yield collected
         while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            done, worker = pending.popleft()
+            yield done, workers.receive(worker)
         finished = True
-    except BrokenProcessPool:
-        raise WorkerError(
-            f"a worker process (of `jobs` {jobs}) died before finishing its articles (killed, or out "
-            "of memory); run it again, with fewer `jobs` if memory is short"
-        ) from None
     finally:
         if finished:
-            pool.shutdown(wait=True)
+            workers.close()
         else:
-            _stop_workers(pool)
-
+            workers.stop()
 
 
 def source_formats(sources: Iterable[str] | dict[str, str], input_format: str | None = None) -> dict[str, str]:
