@@ -48,6 +48,36 @@ def test_blocks_know_their_links_their_ancestors_and_the_main_text():
     assert _column(page, "before_main_text")[:2] == [1, 1] and _column(page, "after_main_text")[-1] == 1
 
 
+def test_comments_and_teaser_cards_are_items_of_a_series_and_a_body_is_not():
+    story = "The gunmen opened fire on the crowd outside the market on Sunday, witnesses said."
+    comments = "".join(
+        f'<li class="comment comment-{n}"><div class="meta"><a href="/u{n}">Reader {n}</a> said:</div>'
+        f'<div class="comment-body"><p>I think the police were far too slow to arrive that night.</p></div></li>'
+        for n in range(101, 105)
+    )
+    cards = "".join(
+        f'<div class="card"><h3><a href="/s{n}">Another story {n}</a></h3><p>A short teaser line.</p></div>'
+        for n in range(3)
+    )
+    page = read_page(
+        f"""<html><body><article><div class="body"><p>{story}</p><p>{story}</p><p>{story}</p></div></article>
+        <ol class="comments">{comments}</ol><section class="more">{cards}</section></body></html>""".encode()
+    )
+    repeated = _column(page, "repeated_item")
+    links = _column(page, "item_link_density")
+    blocks = _column(page, "item_blocks")
+    # The body's paragraphs are a series of <p> themselves, but they sit in one element.
+    assert repeated[:3] == [0, 0, 0] and links[:3] == [0, 0, 0]
+    # Four comments (their numbered class names alike): each paragraph and each "said:" line is in one.
+    comment_rows = range(3, 11)
+    assert all(abs(repeated[i] - np.log1p(4)) < 1e-9 for i in comment_rows)
+    assert all(abs(blocks[i] - np.log1p(2)) < 1e-9 for i in comment_rows)
+    assert all(0 < links[i] < 0.5 for i in comment_rows)
+    # Three cards, each a linked headline (15 characters) over a teaser (20).
+    assert all(abs(repeated[i] - np.log1p(3)) < 1e-9 for i in range(11, 17))
+    assert all(abs(links[i] - 15 / 35) < 1e-9 for i in range(11, 17))
+
+
 def test_json_ld_article_body_marks_the_blocks_it_holds():
     body = "Five people were killed when gunmen attacked a bus near the border on Friday."
     page = read_page(

@@ -5,7 +5,9 @@ reading order, one per block element (a table row is one block, its cells
 joined), each with the structure around it: its tag and its ancestors' tags,
 its link density, the text and prose of the container it sits in, where it
 sits against the page's main text (the element whose paragraphs hold the most
-prose), and whether the page's JSON-LD ``articleBody`` holds it.
+prose), whether the page's JSON-LD ``articleBody`` holds it, and whether it is in
+one item of a series of like siblings (comments, teaser cards: see
+:func:`_repeated_item`).
 
 Class and id names (``entry-content``, ``comments``, ``share``) are not
 features: sorted into fourteen groups and given to the stage, they lowered
@@ -403,6 +405,9 @@ STRUCTURE_FEATURES: tuple[str, ...] = (
         "outside_ld_body",
         "is_headline",
         "many_articles",
+        "repeated_item",
+        "item_link_density",
+        "item_blocks",
         "text_logit",
         "text_logit_in_main",
         "container_text_logit",
@@ -488,10 +493,11 @@ def _lay_out(page: Page) -> None:
         containers.append(container)
         element, level = block.element, 0
         while element is not None and level <= MAX_ANCESTORS:
-            entry = subtree.setdefault(element, [0.0, 0.0, 0])
+            entry = subtree.setdefault(element, [0.0, 0.0, 0, 0.0])
             entry[0] += chars[i]
             entry[1] += chars[i] if prose[i] else 0.0
             entry[2] += 1
+            entry[3] += block.link_chars
             element, level = element.getparent(), level + 1
     # The main text: the element whose own children's prose is largest (a readability-style
     # score: a block's prose counts fully for its container and half for the one above it).
@@ -515,6 +521,7 @@ def _lay_out(page: Page) -> None:
     in_ld = _ShortMatch(_fold(ld)) if ld else None
     headline = _fold(page.headline) if page.headline else ""
     numbers: dict[Any, int] = {}
+    signatures: dict[Any, dict] = {}
     for i, block in enumerate(blocks):
         row = X[i]
         row[index[f"tag={block.tag}"]] = 1.0
@@ -547,9 +554,59 @@ def _lay_out(page: Page) -> None:
             row[index["outside_ld_body"]] = 1.0 - found
         row[index["is_headline"]] = float(bool(headline) and _fold(block.text) == headline)
         row[index["many_articles"]] = float(page.n_articles >= 3)
+        item, repeats = _repeated_item(block.element, signatures)
+        if item is not None:
+            entry = subtree[item]
+            row[index["repeated_item"]] = math.log1p(repeats)
+            row[index["item_link_density"]] = entry[3] / max(entry[0], 1.0)
+            row[index["item_blocks"]] = math.log1p(entry[2])
         page.containers[i] = numbers.setdefault(c, len(numbers))
     for block in blocks:
         block.element = None
+
+
+_DIGITS = re.compile(r"\d+")
+ITEM_LEVELS = 4
+"""How far above a block's own element :func:`_repeated_item` looks for a repeated item."""
+MIN_REPEATS = 3
+"""Siblings alike (itself included) that make an element one item of a repeated series."""
+
+
+def _signature(element) -> tuple[str, str]:
+    """An element's tag and class names, digits dropped: what the items of one series share."""
+    names = _DIGITS.sub("", element.get("class") or "").split()
+    return str(element.tag), " ".join(sorted(names))
+
+
+def _repeated_item(element, signatures: dict[Any, dict]) -> tuple[Any, int]:
+    """The nearest element above ``element`` that is one of a series of like siblings, and their number.
+
+    Comments, teaser cards, link lists and result rows are series of items
+    that share a tag and class names; an article's body is one element. The
+    search starts at the block's parent (a body's paragraphs are a series of
+    ``<p>`` themselves) and climbs :data:`ITEM_LEVELS` levels; it returns
+    ``(None, 0)`` when none is found. ``signatures`` caches each parent's
+    count of its children's signatures.
+    """
+    current = element.getparent()
+    for _ in range(ITEM_LEVELS):
+        if current is None or current.tag in ("body", "html"):
+            break
+        parent = current.getparent()
+        if parent is None:
+            break
+        counts = signatures.get(parent)
+        if counts is None:
+            counts = signatures[parent] = {}
+            for child in parent:
+                if isinstance(child.tag, str):
+                    key = _signature(child)
+                    counts[key] = counts.get(key, 0) + 1
+        repeats = counts.get(_signature(current), 0)
+        if repeats >= MIN_REPEATS:
+            return current, repeats
+        current = parent
+    return None, 0
 
 
 def structure_matrix(page: Page, text_boilerplate: Sequence[float]) -> np.ndarray:
