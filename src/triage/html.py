@@ -51,7 +51,7 @@ BLOCKS = frozenset(
     tbody tfoot thead tr ul br option legend label button center""".split()
 )
 _CELLS = frozenset({"td", "th"})
-# How far up a block looks for the tags and containers around it: a page nested
+# How far up a block's text is summed into the containers around it: a page nested
 # thousands of levels deep costs blocks x 64 steps, not blocks x depth.
 MAX_ANCESTORS = 64
 _SPACE = re.compile(r"\s+")
@@ -221,6 +221,35 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
             )
         return found
 
+    chains: dict[Any, tuple[frozenset[str], frozenset[str], int]] = {None: (frozenset(), frozenset(), 0)}
+
+    def around(element) -> tuple[frozenset[str], frozenset[str], int]:
+        """The ancestor tags and name hints of ``element`` and all above it, and its depth.
+
+        Each element's answer is its parent's and its own, kept: the blocks of a
+        page share their ancestors, so the page costs one step per element, and
+        a page nested thousands of levels deep is walked without recursion.
+        """
+        found = chains.get(element)
+        if found is not None:
+            return found
+        path = []
+        while element not in chains:
+            path.append(element)
+            element = element.getparent()
+        tags, hints, depth = chains[element]
+        for element in reversed(path):
+            tag = element.tag if isinstance(element.tag, str) else ""
+            mapped = _ANCESTOR_TAG.get(tag, tag)
+            if mapped in ANCESTOR_TAGS and mapped not in tags:
+                tags = tags | {mapped}
+            own = own_hints(element)
+            if own and not own <= hints:
+                hints = hints | own
+            depth += 1
+            chains[element] = (tags, hints, depth)
+        return chains[path[0]]
+
     blocks: list[Block] = []
     buffer: list[str] = []
     link_chars = [0]
@@ -228,29 +257,20 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
     owners: list[Any] = [top]
 
     def flush() -> None:
-        text = _SPACE.sub(" ", "".join(buffer)).strip()
+        raw = "".join(buffer)
         links = link_chars[0]
         buffer.clear()
         link_chars[0] = 0
-        if not text or not owners:
+        if not owners or not raw or raw.isspace():  # most flushes: between tags
             return
+        text = _SPACE.sub(" ", raw).strip()
         if len(blocks) >= MAX_PARAGRAPHS:  # before the blocks, not the text model, fill the memory
             raise InputError(
                 f"{source}: has more than {MAX_PARAGRAPHS:,} text blocks, more than a page can be; split it"
             )
         owner = owners[-1]
-        ancestors: set[str] = set()
-        hints: set[str] = set(own_hints(owner))
-        depth = 0
-        for element in owner.iterancestors():
-            depth += 1
-            if depth > MAX_ANCESTORS:
-                break
-            tag = element.tag if isinstance(element.tag, str) else ""
-            mapped = _ANCESTOR_TAG.get(tag, tag)
-            if mapped in ANCESTOR_TAGS:
-                ancestors.add(mapped)
-            hints |= own_hints(element)
+        ancestors, above_hints, depth = around(owner.getparent())
+        hints = own_hints(owner) | above_hints
         label = None
         if keep_labels:
             label = owner.get("data-label")
@@ -522,6 +542,7 @@ def _lay_out(page: Page) -> None:
     headline = _fold(page.headline) if page.headline else ""
     numbers: dict[Any, int] = {}
     signatures: dict[Any, dict] = {}
+    items: dict[Any, tuple[Any, int]] = {}
     for i, block in enumerate(blocks):
         row = X[i]
         row[index[f"tag={block.tag}"]] = 1.0
@@ -554,7 +575,7 @@ def _lay_out(page: Page) -> None:
             row[index["outside_ld_body"]] = 1.0 - found
         row[index["is_headline"]] = float(bool(headline) and _fold(block.text) == headline)
         row[index["many_articles"]] = float(page.n_articles >= 3)
-        item, repeats = _repeated_item(block.element, signatures)
+        item, repeats = _repeated_item(block.element, signatures, items)
         if item is not None:
             entry = subtree[item]
             row[index["repeated_item"]] = math.log1p(repeats)
@@ -574,11 +595,13 @@ MIN_REPEATS = 3
 
 def _signature(element) -> tuple[str, str]:
     """An element's tag and class names, digits dropped: what the items of one series share."""
-    names = _DIGITS.sub("", element.get("class") or "").split()
-    return str(element.tag), " ".join(sorted(names))
+    names = element.get("class")
+    if not names:
+        return element.tag, ""
+    return element.tag, " ".join(sorted(_DIGITS.sub("", names).split()))
 
 
-def _repeated_item(element, signatures: dict[Any, dict]) -> tuple[Any, int]:
+def _repeated_item(element, signatures: dict[Any, dict], items: dict[Any, tuple[Any, int]]) -> tuple[Any, int]:
     """The nearest element above ``element`` that is one of a series of like siblings, and their number.
 
     Comments, teaser cards, link lists and result rows are series of items
@@ -586,9 +609,17 @@ def _repeated_item(element, signatures: dict[Any, dict]) -> tuple[Any, int]:
     search starts at the block's parent (a body's paragraphs are a series of
     ``<p>`` themselves) and climbs :data:`ITEM_LEVELS` levels; it returns
     ``(None, 0)`` when none is found. ``signatures`` caches each parent's
-    count of its children's signatures.
+    count of its children's signatures, ``items`` the answer for each parent
+    a search starts at (the blocks of one element share it).
     """
-    current = element.getparent()
+    start = element.getparent()
+    found = items.get(start)
+    if found is None:
+        found = items[start] = _climb(start, signatures)
+    return found
+
+
+def _climb(current, signatures: dict[Any, dict]) -> tuple[Any, int]:
     for _ in range(ITEM_LEVELS):
         if current is None or current.tag in ("body", "html"):
             break
