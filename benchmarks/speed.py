@@ -14,6 +14,12 @@ fresh process:
   ``triage --help`` against ``python -c pass``, and the time to load the model
   file once scikit-learn is imported;
 - training: fitting the pipeline on a labelled synthetic corpus (seed labels);
+- HTML pages per second, triage (reading each page and classifying its blocks
+  with the HTML stage, 64 pages per prediction) against trafilatura's
+  ``extract`` on the same pages, each in a fresh process with the pages already
+  in memory: the labelled pages of ``labels/html`` and, where they are beside the
+  repository, the pages of ``../shared/benchmarks/aeb`` and ``wcxb`` (read in
+  place for timing only);
 - ``triage label`` in a pseudo-terminal (needs pexpect): the time from starting it
   to the first paragraph on screen with a model file given, the median time from a
   key to the next paragraph drawn, and the time a second session on a locked labels
@@ -26,6 +32,7 @@ measured in the same run. Writes a Markdown table to ``benchmarks/RESULTS.md``
     python benchmarks/speed.py [--sizes 10000,100000,1000000] [--train-size 100000]
     python benchmarks/speed.py --cold-start-only [--model PATH]   # prints, writes nothing
     python benchmarks/speed.py --label-only [--model PATH]        # prints, writes nothing
+    python benchmarks/speed.py --html-only [--model PATH]         # prints, writes nothing
 """
 
 from __future__ import annotations
@@ -218,6 +225,56 @@ def label_timings(model: str, work: Path, keys: int = 8) -> dict[str, float]:
     }
 
 
+HTML = r"""
+import gzip, sys, time
+from pathlib import Path
+files = sorted(p for p in Path(sys.argv[2]).iterdir() if p.name.endswith((".html", ".htm", ".html.gz")))
+raws = [gzip.decompress(p.read_bytes()) if p.name.endswith(".gz") else p.read_bytes() for p in files]
+if sys.argv[1] == "trafilatura":
+    import logging
+    import trafilatura
+    logging.getLogger("trafilatura").addHandler(logging.NullHandler())
+    start = time.perf_counter()
+    for raw in raws:
+        trafilatura.extract(raw.decode("utf-8", "replace"), include_comments=False)
+else:
+    from triage.html import read_page
+    from triage.persist import load_model_file
+    model = load_model_file(sys.argv[1])
+    model.classify_pages([read_page(b"<p>warm up</p>")])
+    start = time.perf_counter()
+    for first in range(0, len(raws), 64):  # as `triage classify` takes a folder, 64 pages a prediction
+        model.classify_pages([read_page(raw) for raw in raws[first : first + 64]])
+print(len(raws), time.perf_counter() - start)
+"""
+
+
+def html_folders() -> list[Path]:
+    """The folders of pages to time: the labelled pages, and the shared benchmarks' pages where found."""
+    shared = REPO.parent / "shared" / "benchmarks"
+    found = [REPO / "labels" / "html"] + [shared / name / "html" for name in ("aeb", "wcxb")]
+    return [folder for folder in found if folder.is_dir()]
+
+
+def html_timings(model: str, folder: Path) -> tuple[int, float, float | None]:
+    """Pages, triage's pages/s and trafilatura's (None when not installed), each in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+
+    def rate(who: str) -> tuple[int, float]:
+        out = subprocess.run([PYTHON, "-c", HTML, who, str(folder)], capture_output=True, text=True, env=env)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed")
+        n, seconds = out.stdout.split()
+        return int(n), int(n) / float(seconds)
+
+    pages, ours = rate(model)
+    try:
+        _, theirs = rate("trafilatura")
+    except RuntimeError:  # not installed (the compare extra)
+        theirs = None
+    return pages, ours, theirs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="corpus sizes in paragraphs")
@@ -231,8 +288,12 @@ def main() -> None:
     parser.add_argument(
         "--label-only", action="store_true", help="measure only triage label's start-up and keys (no RESULTS.md)"
     )
+    parser.add_argument(
+        "--html-only", action="store_true", help="measure only pages/s on HTML against trafilatura (no RESULTS.md)"
+    )
     args = parser.parse_args()
-    sizes = [] if args.cold_start_only or args.label_only else [int(s) for s in args.sizes.split(",")]
+    only = args.cold_start_only or args.label_only or args.html_only
+    sizes = [] if only else [int(s) for s in args.sizes.split(",")]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="triage-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     pool = seed_paragraphs()
@@ -279,6 +340,24 @@ def main() -> None:
             f"| peak RSS, {large:,} vs {small:,} paragraphs | {measured[large]['rss'] / 1024:.0f} vs "
             f"{measured[small]['rss'] / 1024:.0f} MiB | {ratio:.2f} | <= 1.3 | {'met' if ratio <= 1.3 else 'not met'} |"
         )
+
+    if not (args.cold_start_only or args.label_only):
+        for folder in html_folders():
+            pages, ours, theirs = html_timings(model, folder)
+            where = folder.relative_to(REPO.parent) if folder.is_relative_to(REPO.parent) else folder
+            if theirs is None:
+                rows.append(f"| HTML pages/s, {pages} pages of `{where}` | {ours:.1f} pages/s (trafilatura not "
+                            "installed: `pip install -e '.[compare]'`) | | >= 1 | |")
+            else:
+                rows.append(
+                    f"| HTML pages/s vs trafilatura, {pages} pages of `{where}` | {ours:.1f} vs {theirs:.1f} pages/s "
+                    f"| {ours / theirs:.2f} | >= 1 | {'met' if ours >= theirs else 'not met'} |"
+                )
+            print(f"HTML, {pages} pages of {where}: triage {ours:.1f} pages/s, trafilatura "
+                  + (f"{theirs:.1f} pages/s" if theirs else "not installed"), flush=True)
+        if args.html_only:
+            print("\n".join(rows))
+            return
 
     bare = best_of([PYTHON, "-c", "pass"])
     label = None if args.cold_start_only else label_timings(model, work)
