@@ -143,6 +143,24 @@ def test_upper_case_article_gets_the_features_of_the_same_text_in_sentence_case(
     assert np.allclose(layout.transform(shouted), layout.transform(normal))
 
 
+def test_a_lower_cased_article_gets_the_features_of_the_same_text_in_sentence_case():
+    masker = NameMasker().fit(samples(SENTENCE_CASE + ["police said the attackers were afraid of the border"]))
+    normal = masker.transform(samples(SENTENCE_CASE))
+    lowered = masker.transform(samples([t.lower() for t in SENTENCE_CASE]))
+    assert [text_of(s) for s in lowered] == [text_of(s) for s in normal]
+    assert "xname" in text_of(lowered[0])  # "kandari", never seen in lower case, is still a name
+    from triage.features import LayoutFeatures
+
+    layout = LayoutFeatures()
+    assert np.allclose(layout.transform(lowered), layout.transform(normal))
+    # One lower-case line in an article with capitals is left as it is.
+    mixed = masker.transform(samples(SENTENCE_CASE + ["share this story"]))
+    assert mixed[-1].text == "share this story"
+    # Scripts without case are not lower case.
+    japanese = ["浜松市のバスで男が刃物を振り回し、乗客三人がけがをした。", "警察は男を現行犯で逮捕した。"]
+    assert [s.text for s in masker.transform(samples(japanese))] == japanese
+
+
 def test_a_capitalised_line_in_a_mixed_case_article_keeps_its_case():
     masker = NameMasker().fit(samples(SENTENCE_CASE))
     page = masker.transform(samples(["BREAKING NEWS"] + SENTENCE_CASE))

@@ -37,6 +37,37 @@ def _upper_share(texts: Iterable[str]) -> float:
     return upper / letters if letters >= _MIN_UPPER_LETTERS else 0.0
 
 
+LOWER_CASE_SHARE = 0.005
+"""Share of an article's cased letters in upper case below which it is read as lower-cased copy."""
+
+
+def _cased_counts(text: str) -> tuple[int, int]:
+    """Letters that have a case, and the upper-case ones among them (CJK, Arabic and the like have none)."""
+    letters, upper, _ = _char_counts(text)
+    if text.isascii():
+        return letters, upper
+    return upper + sum(map(str.islower, text)), upper
+
+
+def lower_case_articles(X) -> set[int]:
+    """The ``article`` numbers of the samples whose article has (almost) no capitals.
+
+    Text lower-cased by an earlier pipeline stage, transcripts and chat copy lose
+    the capitals that tell names from words; such an article is read as the
+    same text in capitals would be (see :class:`NameMasker`).
+    """
+    counts: dict[int, list[int]] = {}
+    for sample in X:
+        cased, upper = _cased_counts(sample.text)
+        entry = counts.setdefault(sample.article, [0, 0])
+        entry[0] += cased
+        entry[1] += upper
+    return {
+        article for article, (cased, upper) in counts.items()
+        if cased >= _MIN_UPPER_LETTERS and upper / cased < LOWER_CASE_SHARE
+    }
+
+
 def upper_case_articles(X) -> set[int]:
     """The ``article`` numbers of the samples whose article is mostly upper case.
 
@@ -75,7 +106,9 @@ class NameMasker(BaseEstimator, TransformerMixin):
     capitalised word outside that set, not at the start of a sentence, is
     taken for a name. An article whose letters are mostly upper case (see
     :func:`upper_case_articles`) is first put in sentence case with the same
-    word set, so that it gets the features of the same text in sentence case.
+    word set, so that it gets the features of the same text in sentence case;
+    so is one with almost no capitals (:func:`lower_case_articles`), as if it
+    had come in capitals.
     """
 
     def fit(self, X, y=None):
@@ -98,6 +131,7 @@ class NameMasker(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         upper = upper_case_articles(X)
+        lower = lower_case_articles(X)
         known = self.lower_vocabulary_
         out = []
         for sample in X:
@@ -106,6 +140,12 @@ class NameMasker(BaseEstimator, TransformerMixin):
                     text=sentence_case(sample.text, known),
                     previous=sentence_case(sample.previous, known),
                     next=sentence_case(sample.next, known),
+                )
+            elif sample.article in lower:  # read as the same text in capitals would be
+                sample = sample._replace(
+                    text=sentence_case(sample.text.upper(), known),
+                    previous=sentence_case(sample.previous.upper(), known),
+                    next=sentence_case(sample.next.upper(), known),
                 )
             out.append(sample._replace(text=self._mask(sample.text)))
         return out
