@@ -157,8 +157,17 @@ def test_a_lower_cased_article_gets_the_features_of_the_same_text_in_sentence_ca
     mixed = masker.transform(samples(SENTENCE_CASE + ["share this story"]))
     assert mixed[-1].text == "share this story"
     # Scripts without case are not lower case.
+    from triage.features.masking import lower_case_articles
+
     japanese = ["浜松市のバスで男が刃物を振り回し、乗客三人がけがをした。", "警察は男を現行犯で逮捕した。"]
+    assert lower_case_articles(samples(japanese)) == set()
     assert [s.text for s in masker.transform(samples(japanese))] == japanese
+    # Words are matched as they are, not through upper case: "groß" stays a word, not "gross".
+    german = ["Der Täter war groß und kam schließlich mit dem Auto.", "Die Polizei sagte, er sei groß gewesen."]
+    masker = NameMasker().fit(samples(german))
+    lowered = masker.transform(samples([t.lower() for t in german]))
+    assert lower_case_articles(samples([t.lower() for t in german])) == {0}
+    assert "groß" in lowered[0].text and "schließlich" in lowered[0].text
 
 
 def test_a_capitalised_line_in_a_mixed_case_article_keeps_its_case():

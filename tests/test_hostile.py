@@ -985,6 +985,13 @@ def test_a_killed_worker_is_one_error_line(long_corpus, model_path, tmp_path):
     assert out.read_text() == "precious\n"
 
 
+class _Unrebuildable(Exception):
+    """An exception whose class cannot be rebuilt from its pickled arguments."""
+
+    def __init__(self, what, why):
+        super().__init__(f"{what}: {why}")
+
+
 def _fake_render(folder: Path, big: str = "", slow: dict | None = None, fail: str = ""):
     """A stand-in for ``stream.render`` in forked workers: it notes its process id by chunk."""
 
@@ -993,6 +1000,10 @@ def _fake_render(folder: Path, big: str = "", slow: dict | None = None, fail: st
         time.sleep((slow or {}).get(batch[0], 0))
         if batch[0] == fail:
             raise ValueError(f"bad chunk {fail}")
+        if batch[0] == "lock":
+            raise ValueError(threading.Lock())
+        if batch[0] == "rebuild":
+            raise _Unrebuildable("chunk", "broken")
         return b"x" * 50_000_000 if batch[0] == big else batch[0].encode()
 
     return render
@@ -1052,6 +1063,17 @@ def test_workers_give_results_in_input_order_and_a_chunk_error_as_itself(tmp_pat
     assert [_next_within(chunks) for _ in range(5)] == [(n, n[0].encode()) for n in names[:5]]
     with pytest.raises(ValueError, match="bad chunk 5"):
         _next_within(chunks)
+    # An exception that does not pickle, or cannot be rebuilt, still arrives as what it says.
+    # (Whether the class rebuilds can depend on what else the process has imported: either
+    # way the error names itself, never the pickling.)
+    for name, message in (("lock", r"ValueError: <unlocked _thread.lock"), ("rebuild", "chunk: broken")):
+        chunks = stream.rendered_chunks(None, [["0"], [name]], None, jobs=2)
+        assert _next_within(chunks) == (["0"], b"0")
+        with pytest.raises((RuntimeError, _Unrebuildable), match=message):
+            _next_within(chunks)
+    # No chunks at all, and fewer chunks than workers.
+    assert list(stream.rendered_chunks(None, [], None, jobs=2)) == []
+    assert list(stream.rendered_chunks(None, [["7"]], None, jobs=3)) == [(["7"], b"7")]
 
 
 @pytest.mark.slow

@@ -604,11 +604,15 @@ def _signature(element) -> tuple[str, str]:
 def _repeated_item(element, signatures: dict[Any, dict], items: dict[Any, tuple[Any, int]]) -> tuple[Any, int]:
     """The nearest element above ``element`` that is one of a series of like siblings, and their number.
 
-    Comments, teaser cards, link lists and result rows are series of items
-    that share a tag and class names; an article's body is one element. The
-    search starts at the block's parent (a body's paragraphs are a series of
-    ``<p>`` themselves) and climbs :data:`ITEM_LEVELS` levels; it returns
-    ``(None, 0)`` when none is found. ``signatures`` caches each parent's
+    Comments and teaser cards are series of items that share a tag and class
+    names; most articles' bodies sit in one element. The search starts at the
+    block's parent (a body's paragraphs are a series of ``<p>`` themselves, and
+    so are the ``<li>`` of a plain list and the rows of a table: those are left
+    to their tags) and climbs :data:`ITEM_LEVELS` levels; it returns
+    ``(None, 0)`` when none is found. A body whose every paragraph is wrapped
+    in a like ``<div>``, or that is split into three or more like sections, is
+    a series too: the feature is one the stage weighs with the rest, not a
+    verdict. ``signatures`` caches each parent's
     count of its children's signatures, ``items`` the answer for each parent
     a search starts at (the blocks of one element share it).
     """

@@ -448,11 +448,24 @@ def _work(connection, model, options: WriteOptions, parent: int) -> None:
         try:
             outcome = (True, render(model, batch, options))
         except Exception as exc:  # noqa: BLE001 - handed to the main process, which raises it
-            outcome = (False, exc)
-        try:
-            connection.send(outcome)
-        except Exception as exc:  # noqa: BLE001 - an exception that does not pickle
-            connection.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+            outcome = (False, _sendable(exc))
+        connection.send(outcome)
+
+
+def _sendable(exc: Exception) -> Exception:
+    """``exc`` if it survives a trip through pickle, else a ``RuntimeError`` that names it.
+
+    An exception with an unpicklable argument, or whose class cannot be rebuilt
+    from its arguments, would otherwise fail the send or the main process's
+    receive instead of being raised there as what it says.
+    """
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - any failure to pickle or rebuild
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class _Workers:

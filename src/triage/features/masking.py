@@ -99,6 +99,23 @@ def sentence_case(text: str, known: frozenset[str]) -> str:
     return _SENTENCE_CAP.sub(lambda m: m.group(1) + m.group(2).upper(), cased)
 
 
+def sentence_case_lower(text: str, known: frozenset[str]) -> str:
+    """Lower-case ``text`` in sentence case, as :func:`sentence_case` puts its upper-case copy.
+
+    Words are not upper-cased first: "groß" or "kadın" would come back as
+    "gross" and "kadin", words the training text never used.
+    """
+
+    def word(match: re.Match) -> str:
+        w = match.group()
+        if not w.islower():
+            return w
+        return w if w in known else w.capitalize()
+
+    cased = _WORD.sub(word, text)
+    return _SENTENCE_CAP.sub(lambda m: m.group(1) + m.group(2).upper(), cased)
+
+
 class NameMasker(BaseEstimator, TransformerMixin):
     """Put upper-case articles in sentence case, then replace digits and proper names.
 
@@ -143,9 +160,9 @@ class NameMasker(BaseEstimator, TransformerMixin):
                 )
             elif sample.article in lower:  # read as the same text in capitals would be
                 sample = sample._replace(
-                    text=sentence_case(sample.text.upper(), known),
-                    previous=sentence_case(sample.previous.upper(), known),
-                    next=sentence_case(sample.next.upper(), known),
+                    text=sentence_case_lower(sample.text, known),
+                    previous=sentence_case_lower(sample.previous, known),
+                    next=sentence_case_lower(sample.next, known),
                 )
             out.append(sample._replace(text=self._mask(sample.text)))
         return out
