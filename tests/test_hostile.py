@@ -1035,13 +1035,14 @@ def test_a_worker_killed_while_sending_its_result_is_an_error_not_a_hang(tmp_pat
     from triage import stream
     from triage.errors import WorkerError
 
-    monkeypatch.setattr(stream, "render", _fake_render(tmp_path, big="b"))
+    monkeypatch.setattr(stream, "render", _fake_render(tmp_path, big="b", slow={"b": 0.3}))
     chunks = stream.rendered_chunks(None, [["a"], ["b"], ["c"], ["d"]], None, jobs=2)
     assert _next_within(chunks) == (["a"], b"a")
-    # Chunk b's worker is now part-way through sending 50 MB that nobody reads yet.
+    # The main process is away (chunk a is being written) while chunk b's worker, 0.3 s
+    # later, starts sending 50 MB: it is part-way through when it is killed.
     while not (tmp_path / "b").exists():
         time.sleep(0.02)
-    time.sleep(0.5)
+    time.sleep(1.0)
     os.kill(int((tmp_path / "b").read_text()), signal.SIGKILL)
     with pytest.raises(WorkerError, match=r"a worker process \(of `jobs` 2\) died"):
         _next_within(chunks)

@@ -22,7 +22,6 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -513,8 +512,32 @@ class _Workers:
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise self._died() from None
 
-    def receive(self, worker: int):
-        """The outcome of ``worker``'s oldest chunk; a :class:`WorkerError` if it died first."""
+    def ready(self, candidates: list[int]) -> list[int]:
+        """Wait until at least one of the ``candidates`` has a result to collect; those that have.
+
+        Raises
+        ------
+        WorkerError
+            One of them died with no result to collect.
+        """
+        from multiprocessing.connection import wait
+
+        waiting = {self.connections[w]: w for w in candidates}
+        sentinels = {self.processes[w].sentinel: w for w in candidates}
+        woken = wait([*waiting, *sentinels])
+        with_result = [waiting[c] for c in woken if c in waiting]
+        if any(sentinels[s] not in with_result for s in woken if s in sentinels):
+            raise self._died()
+        return with_result
+
+    def receive(self, worker: int) -> tuple[bool, object]:
+        """The outcome of ``worker``'s chunk: ``(True, rendered)`` or ``(False, exception)``.
+
+        Raises
+        ------
+        WorkerError
+            The worker died before its result was in.
+        """
         from multiprocessing.connection import wait
 
         connection = self.connections[worker]
@@ -522,12 +545,9 @@ class _Workers:
         if connection not in ready:
             raise self._died()
         try:
-            ok, value = connection.recv()
+            return connection.recv()
         except (EOFError, OSError):  # the worker died while it was sending
             raise self._died() from None
-        if not ok:
-            raise value
-        return value
 
     def close(self) -> None:
         """Ask every worker to finish and wait for them."""
@@ -560,15 +580,15 @@ def rendered_chunks(
 ) -> Iterator[tuple[list[Record], Rendered]]:
     """Render every chunk, in order; with ``jobs`` > 1 in that many processes.
 
-    Chunks go to the workers in turn and each worker has one chunk at a time,
-    so results come back in input order and a long corpus is never read ahead
-    into memory. A worker is given its next chunk as soon as its last result
-    is in, before that result is written. (Two chunks in one worker's pipe
-    could each wait on the other: the worker sending a large result while the
-    main process sends it a large chunk.) A worker killed on the way (by a
-    signal, or for memory) is a :class:`~triage.errors.WorkerError`; the
-    workers end with the run, however it ends, and with the main process if it
-    is killed.
+    Each worker has one chunk at a time and is given the next as soon as its
+    result is in, whichever worker that is; results are written in input
+    order, and at most two chunks per worker are held (in a worker, or done and
+    waiting for an earlier one), so a long corpus is never read ahead into
+    memory. (Two chunks in one worker's pipe could each wait on the other: the
+    worker sending a large result while the main process sends it a large
+    chunk.) A worker killed on the way (by a signal, or for memory) is a
+    :class:`~triage.errors.WorkerError`; the workers end with the run, however
+    it ends, and with the main process if it is killed.
 
     Raises
     ------
@@ -582,20 +602,34 @@ def rendered_chunks(
     workers = _Workers(jobs, model, options)
     finished = False
     try:
-        pending: deque = deque()  # (chunk, worker) in flight, oldest first: chunk n goes to worker n % jobs
-        for number, batch in enumerate(batches):
-            worker = number % jobs
-            collected = None
-            if len(pending) == jobs:  # this worker has the oldest chunk: collect it first
-                done, _ = pending.popleft()
-                collected = done, workers.receive(worker)
-            workers.send(worker, batch)
-            pending.append((batch, worker))
-            if collected is not None:
-                yield collected
-        while pending:
-            done, worker = pending.popleft()
-            yield done, workers.receive(worker)
+        numbered = enumerate(batches)
+        idle = list(range(jobs))
+        busy: dict[int, tuple[int, list[Record]]] = {}  # worker -> (chunk number, chunk)
+        done: dict[int, tuple[list[Record], tuple]] = {}  # outcomes waiting for an earlier chunk
+        written = 0
+        exhausted = False
+        while True:
+            while idle and not exhausted and len(busy) + len(done) < 2 * jobs:
+                item = next(numbered, None)
+                if item is None:
+                    exhausted = True
+                    break
+                worker = idle.pop()
+                workers.send(worker, item[1])
+                busy[worker] = item
+            if written in done:
+                chunk, (ok, value) = done.pop(written)
+                if not ok:  # a chunk's own error, raised in its turn: the chunks before it are out
+                    raise value
+                yield chunk, value
+                written += 1
+                continue
+            if not busy:
+                break
+            for worker in workers.ready(list(busy)):
+                number, chunk = busy.pop(worker)
+                done[number] = chunk, workers.receive(worker)
+                idle.append(worker)
         finished = True
     finally:
         if finished:
