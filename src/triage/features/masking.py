@@ -10,7 +10,6 @@ outlet) becomes ``xname``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -27,26 +26,39 @@ _MIN_UPPER_LETTERS = 20
 _SENTENCE_CAP = re.compile(r"(^|[.!?\]]\s+|--\s+|(?:^|\s)[\"“(\[])([a-z])")
 
 
-def _upper_share(texts: Iterable[str]) -> float:
-    """Share of the letters of ``texts`` that are upper case (0 for no letters)."""
-    letters = upper = 0
-    for text in texts:
-        counted = _char_counts(text)
-        letters += counted[0]
-        upper += counted[1]
-    return upper / letters if letters >= _MIN_UPPER_LETTERS else 0.0
-
-
 LOWER_CASE_SHARE = 0.005
 """Share of an article's cased letters in upper case below which it is read as lower-cased copy."""
 
 
-def _cased_counts(text: str) -> tuple[int, int]:
-    """Letters that have a case, and the upper-case ones among them (CJK, Arabic and the like have none)."""
-    letters, upper, _ = _char_counts(text)
-    if text.isascii():
-        return letters, upper
-    return upper + sum(map(str.islower, text)), upper
+def _article_cases(X) -> tuple[set[int], set[int]]:
+    """The ``article`` numbers of the mostly upper-case articles, and of those with (almost) no capitals.
+
+    One pass over the samples counts each article's letters, its cased letters
+    (CJK, Arabic and the like have no case) and its capitals.
+    """
+    counts: dict[int, list[int]] = {}
+    for sample in X:
+        text = sample.text
+        letters, upper, _ = _char_counts(text)
+        cased = letters if text.isascii() else upper + sum(map(str.islower, text))
+        entry = counts.setdefault(sample.article, [0, 0, 0])
+        entry[0] += letters
+        entry[1] += cased
+        entry[2] += upper
+    upper_case = {a for a, (letters, _, upper) in counts.items()
+                  if letters >= _MIN_UPPER_LETTERS and upper / letters >= UPPER_CASE_SHARE}
+    lower_case = {a for a, (_, cased, upper) in counts.items()
+                  if cased >= _MIN_UPPER_LETTERS and upper / cased < LOWER_CASE_SHARE}
+    return upper_case, lower_case
+
+
+def upper_case_articles(X) -> set[int]:
+    """The ``article`` numbers of the samples whose article is mostly upper case.
+
+    Wire copy, cables and radio transcripts often arrive all in capitals; their
+    text is put in sentence case before any feature sees it.
+    """
+    return _article_cases(X)[0]
 
 
 def lower_case_articles(X) -> set[int]:
@@ -56,28 +68,26 @@ def lower_case_articles(X) -> set[int]:
     the capitals that tell names from words; such an article is read as the
     same text in capitals would be (see :class:`NameMasker`).
     """
-    counts: dict[int, list[int]] = {}
-    for sample in X:
-        cased, upper = _cased_counts(sample.text)
-        entry = counts.setdefault(sample.article, [0, 0])
-        entry[0] += cased
-        entry[1] += upper
-    return {
-        article for article, (cased, upper) in counts.items()
-        if cased >= _MIN_UPPER_LETTERS and upper / cased < LOWER_CASE_SHARE
-    }
+    return _article_cases(X)[1]
 
 
-def upper_case_articles(X) -> set[int]:
-    """The ``article`` numbers of the samples whose article is mostly upper case.
+def _sentence_cased(text: str, known: frozenset[str], lowered) -> str:
+    """``text`` with each word that ``lowered`` gives a lower-case form for cased by ``known``, sentences capitalised.
 
-    Wire copy, cables and radio transcripts often arrive all in capitals; their
-    text is put in sentence case before any feature sees it.
+    A word's lower-case form is kept when the training text uses it, and
+    capitalised otherwise (a place, a person, an acronym), so the name masking
+    still finds it; ``lowered`` returns ``None`` for a word to leave as it is.
     """
-    texts: dict[int, list[str]] = {}
-    for sample in X:
-        texts.setdefault(sample.article, []).append(sample.text)
-    return {article for article, parts in texts.items() if _upper_share(parts) >= UPPER_CASE_SHARE}
+
+    def word(match: re.Match) -> str:
+        w = match.group()
+        low = lowered(w)
+        if low is None:
+            return w
+        return low if low in known else low.capitalize()
+
+    cased = _WORD.sub(word, text)
+    return _SENTENCE_CAP.sub(lambda m: m.group(1) + m.group(2).upper(), cased)
 
 
 def sentence_case(text: str, known: frozenset[str]) -> str:
@@ -87,16 +97,7 @@ def sentence_case(text: str, known: frozenset[str]) -> str:
     outside it (a place, a person, an acronym) keeps a capital, so the name
     masking still finds it. The first letter of each sentence is a capital.
     """
-
-    def word(match: re.Match) -> str:
-        w = match.group()
-        if not w.isupper():
-            return w
-        lowered = w.lower()
-        return lowered if lowered in known else lowered.capitalize()
-
-    cased = _WORD.sub(word, text)
-    return _SENTENCE_CAP.sub(lambda m: m.group(1) + m.group(2).upper(), cased)
+    return _sentence_cased(text, known, lambda w: w.lower() if w.isupper() else None)
 
 
 def sentence_case_lower(text: str, known: frozenset[str]) -> str:
@@ -105,15 +106,7 @@ def sentence_case_lower(text: str, known: frozenset[str]) -> str:
     Words are not upper-cased first: "groß" or "kadın" would come back as
     "gross" and "kadin", words the training text never used.
     """
-
-    def word(match: re.Match) -> str:
-        w = match.group()
-        if not w.islower():
-            return w
-        return w if w in known else w.capitalize()
-
-    cased = _WORD.sub(word, text)
-    return _SENTENCE_CAP.sub(lambda m: m.group(1) + m.group(2).upper(), cased)
+    return _sentence_cased(text, known, lambda w: w if w.islower() else None)
 
 
 class NameMasker(BaseEstimator, TransformerMixin):
@@ -147,22 +140,17 @@ class NameMasker(BaseEstimator, TransformerMixin):
         return _DIGITS.sub("0", _CAPITALISED.sub(name_or_word, text))
 
     def transform(self, X):
-        upper = upper_case_articles(X)
-        lower = lower_case_articles(X)
+        upper, lower = _article_cases(X)
         known = self.lower_vocabulary_
         out = []
         for sample in X:
-            if sample.article in upper:
+            # A lower-cased article is read as the same text in capitals would be.
+            recase = sentence_case if sample.article in upper else sentence_case_lower if sample.article in lower else None
+            if recase is not None:
                 sample = sample._replace(
-                    text=sentence_case(sample.text, known),
-                    previous=sentence_case(sample.previous, known),
-                    next=sentence_case(sample.next, known),
-                )
-            elif sample.article in lower:  # read as the same text in capitals would be
-                sample = sample._replace(
-                    text=sentence_case_lower(sample.text, known),
-                    previous=sentence_case_lower(sample.previous, known),
-                    next=sentence_case_lower(sample.next, known),
+                    text=recase(sample.text, known),
+                    previous=recase(sample.previous, known),
+                    next=recase(sample.next, known),
                 )
             out.append(sample._replace(text=self._mask(sample.text)))
         return out
