@@ -256,12 +256,16 @@ def html_folders() -> list[Path]:
     return [folder for folder in found if folder.is_dir()]
 
 
+def source_env() -> dict[str, str]:
+    """This environment with the repository's ``src`` first on ``PYTHONPATH``, for ``python -c`` scripts."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+
+
 def html_timings(model: str, folder: Path) -> tuple[int, float, float | None]:
     """Pages, triage's pages/s and trafilatura's (None when not installed), each in a fresh process."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
 
     def rate(who: str) -> tuple[int, float]:
-        out = subprocess.run([PYTHON, "-c", HTML, who, str(folder)], capture_output=True, text=True, env=env)
+        out = subprocess.run([PYTHON, "-c", HTML, who, str(folder)], capture_output=True, text=True, env=source_env())
         if out.returncode != 0:
             raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed")
         n, seconds = out.stdout.split()
@@ -390,7 +394,7 @@ def main() -> None:
         f"| `triage --help` vs `python -c pass` | {helped:.2f} s vs {bare:.2f} s | {helped - bare:+.2f} s "
         f"| <= +0.15 s | {'met' if helped - bare <= 0.15 else 'not met'} |"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+    env = source_env()
     load = min(
         float(subprocess.run([PYTHON, "-c", LOAD, model], capture_output=True, text=True, check=True, env=env).stdout)
         for _ in range(3)

@@ -612,9 +612,9 @@ def _repeated_item(element, signatures: dict[Any, dict], items: dict[Any, tuple[
     ``(None, 0)`` when none is found. A body whose every paragraph is wrapped
     in a like ``<div>``, or that is split into three or more like sections, is
     a series too: the feature is one the stage weighs with the rest, not a
-    verdict. ``signatures`` caches each parent's
-    count of its children's signatures, ``items`` the answer for each parent
-    a search starts at (the blocks of one element share it).
+    verdict. ``signatures`` caches each parent's count of its children's
+    signatures, ``items`` the answer for each parent a search starts at (the
+    blocks of one element share it).
     """
     start = element.getparent()
     found = items.get(start)

@@ -531,21 +531,15 @@ class _Workers:
         return with_result
 
     def receive(self, worker: int) -> tuple[bool, object]:
-        """The outcome of ``worker``'s chunk: ``(True, rendered)`` or ``(False, exception)``.
+        """The outcome of a worker that :meth:`ready` named: ``(True, rendered)`` or ``(False, exception)``.
 
         Raises
         ------
         WorkerError
-            The worker died before its result was in.
+            The worker died part-way through sending it.
         """
-        from multiprocessing.connection import wait
-
-        connection = self.connections[worker]
-        ready = wait([connection, self.processes[worker].sentinel])
-        if connection not in ready:
-            raise self._died()
         try:
-            return connection.recv()
+            return self.connections[worker].recv()
         except (EOFError, OSError):  # the worker died while it was sending
             raise self._died() from None
 
