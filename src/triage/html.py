@@ -536,52 +536,57 @@ def _lay_out(page: Page) -> None:
             inside[i] = block.element in within
     positions = np.flatnonzero(inside)
     first, last = (positions[0], positions[-1]) if len(positions) else (n, -1)
+    column = _INDEX.__getitem__
+    ones_rows, ones_cols = [], []
+    for i, block in enumerate(blocks):
+        names = [f"tag={block.tag}", *(f"in={tag}" for tag in block.ancestors), *(f"under={h}" for h in block.hints)]
+        ones_rows += [i] * len(names)
+        ones_cols += map(column, names)
+    X[ones_rows, ones_cols] = 1.0
+    X[:, index["link_density"]] = density
+    X[:, index["all_link"]] = density >= 0.9
+    X[:, index["log_units"]] = [math.log1p(u) for u in units]
+    X[:, index["short"]] = units < 4
+    X[:, index["sentence_end"]] = [_SENTENCE_END.search(b.text) is not None for b in blocks]
+    X[:, index["depth"]] = np.minimum([b.depth for b in blocks], 40) / 40
+    place = np.arange(n)
+    X[:, index["in_main_text"]] = inside
+    X[:, index["before_main_text"]] = place < first
+    X[:, index["after_main_text"]] = place > last
+    entries = np.array([subtree[c][:3] for c in containers], dtype=np.float64)
+    X[:, index["container_share"]] = entries[:, 0] / total
+    X[:, index["container_prose"]] = entries[:, 1] / np.maximum(entries[:, 0], 1.0)
+    X[:, index["container_blocks"]] = [math.log1p(e) for e in entries[:, 2]]
     ld = page.ld_body
-    ld_shingles = _shingles(ld) if ld else set()
-    in_ld = _ShortMatch(_fold(ld)) if ld else None
-    headline = _fold(page.headline) if page.headline else ""
+    if ld:
+        ld_shingles = _shingles(ld)
+        in_ld = _ShortMatch(_fold(ld))
+        found = np.zeros(n)
+        for i, block in enumerate(blocks):
+            own = _shingles(block.text)
+            if own and len(next(iter(own))) == 3:
+                found[i] = len(own & ld_shingles) / len(own)
+            else:
+                found[i] = float(in_ld(_fold(block.text)))
+        X[:, index["page_has_ld_body"]] = 1.0
+        X[:, index["in_ld_body"]] = found
+        X[:, index["outside_ld_body"]] = 1.0 - found
+    if page.headline:
+        headline = _fold(page.headline)
+        X[:, index["is_headline"]] = [_fold(b.text) == headline for b in blocks]
+    X[:, index["many_articles"]] = float(page.n_articles >= 3)
     numbers: dict[Any, int] = {}
     signatures: dict[Any, dict] = {}
     items: dict[Any, tuple[Any, int]] = {}
+    repeated, item_links, item_blocks = index["repeated_item"], index["item_link_density"], index["item_blocks"]
     for i, block in enumerate(blocks):
-        row = X[i]
-        row[index[f"tag={block.tag}"]] = 1.0
-        for tag in block.ancestors:
-            row[index[f"in={tag}"]] = 1.0
-        for hint in block.hints:
-            row[index[f"under={hint}"]] = 1.0
-        row[index["link_density"]] = density[i]
-        row[index["all_link"]] = float(density[i] >= 0.9)
-        row[index["log_units"]] = math.log1p(units[i])
-        row[index["short"]] = float(units[i] < 4)
-        row[index["sentence_end"]] = float(bool(_SENTENCE_END.search(block.text)))
-        row[index["depth"]] = min(block.depth, 40) / 40
-        row[index["in_main_text"]] = float(inside[i])
-        row[index["before_main_text"]] = float(i < first)
-        row[index["after_main_text"]] = float(i > last)
-        c = containers[i]
-        entry = subtree[c]
-        row[index["container_share"]] = entry[0] / total
-        row[index["container_prose"]] = entry[1] / max(entry[0], 1.0)
-        row[index["container_blocks"]] = math.log1p(entry[2])
-        if ld:
-            row[index["page_has_ld_body"]] = 1.0
-            own = _shingles(block.text)
-            if own and len(next(iter(own))) == 3:
-                found = len(own & ld_shingles) / len(own)
-            else:
-                found = float(in_ld(_fold(block.text)))
-            row[index["in_ld_body"]] = found
-            row[index["outside_ld_body"]] = 1.0 - found
-        row[index["is_headline"]] = float(bool(headline) and _fold(block.text) == headline)
-        row[index["many_articles"]] = float(page.n_articles >= 3)
         item, repeats = _repeated_item(block.element, signatures, items)
         if item is not None:
             entry = subtree[item]
-            row[index["repeated_item"]] = math.log1p(repeats)
-            row[index["item_link_density"]] = entry[3] / max(entry[0], 1.0)
-            row[index["item_blocks"]] = math.log1p(entry[2])
-        page.containers[i] = numbers.setdefault(c, len(numbers))
+            X[i, repeated] = math.log1p(repeats)
+            X[i, item_links] = entry[3] / max(entry[0], 1.0)
+            X[i, item_blocks] = math.log1p(entry[2])
+        page.containers[i] = numbers.setdefault(containers[i], len(numbers))
     for block in blocks:
         block.element = None
 

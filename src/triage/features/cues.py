@@ -76,6 +76,8 @@ def _cue_pattern(stems: tuple[str, ...]) -> re.Pattern:
 
 
 _CUE_PATTERNS = {name: _cue_pattern(stems) for name, stems in CUES.items()}
+# Any stem at all: most lines of a scraped page hold none, and one search tells.
+_ANY_CUE = _cue_pattern(tuple(stem for stems in CUES.values() for stem in stems))
 
 
 def _alternatives(stems: tuple[str, ...]) -> str:
@@ -139,6 +141,8 @@ def _cue_row(text: str) -> tuple[float, ...]:
     directed = dict.fromkeys(DIRECTED, 0)
     for sentence in sentences:
         lowered = sentence.lower()
+        if _ANY_CUE.search(lowered) is None:
+            continue
         hits = {name: len(p.findall(lowered)) for name, p in _CUE_PATTERNS.items()}
         for name, count in hits.items():
             totals[name] += count
