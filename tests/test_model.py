@@ -232,9 +232,46 @@ def test_second_pass_final_fit_starts_from_the_folds_and_matches_a_cold_fit(proj
     model = fit(articles, ModelSettings(neighbours=True))
     final = model.first_.named_steps["classifier"]
     assert final.get_params()["warm_start"] is False  # a later refit starts cold
-    data = dataset(articles)
+    data = dataset(articles, story_copies=True)  # what fit trained on
     features = model.first_[:-1].transform(data.samples)
     cold = clone(final).fit(features, data.labels)
     # The same optimum up to the solver's tolerance: the same labels, close scores.
     assert (cold.predict(features) == final.predict(features)).mean() >= 0.99
     assert np.abs(cold.predict_proba(features) - final.predict_proba(features)).max() < 0.05
+
+
+def test_story_copies_hold_each_story_alone_in_the_same_group(project):
+    from triage.model import ModelSettings, fit
+
+    articles = load_labels(project / "labels")
+    plain, data = dataset(articles), dataset(articles, story_copies=True)
+    assert data.samples[: len(plain.samples)] == plain.samples  # the articles themselves come first
+    assert not any(data.copies[: len(plain.samples)]) and all(data.copies[len(plain.samples) :])
+    assert data.originals().samples == plain.samples
+    for article in articles:
+        story = [article.texts[i] for i in sorted(article.labels) if article.labels[i] != "boilerplate"]
+        copy = [s for s, c, g in zip(data.samples, data.copies, data.groups) if c and g == article.name]
+        if len(story) < 2 or len(story) == len(article.texts):
+            assert copy == []
+            continue
+        # Only the story, in order, each paragraph seeing the story paragraphs around it.
+        assert [s.text for s in copy] == story
+        assert [s.previous for s in copy] == [""] + story[:-1]
+        assert [s.next for s in copy] == story[1:] + [""]
+        assert {s.article for s in copy} != {s.article for s in plain.samples if s.text in story}
+    assert any(data.copies)  # the seeds have page leftovers to leave out
+    # A copy is never the held-out half of an inner fold apart from its article.
+    folds = data.folds()
+    for name in set(data.groups):
+        assert len({f for f, g in zip(folds, data.groups) if g == name}) == 1
+    assert fit(articles, ModelSettings(story_copies=False)).classes_.tolist() == sorted(set(plain.labels))
+
+
+def test_cross_validation_with_story_copies_tests_each_article_once(project):
+    from triage.model import ModelSettings
+
+    articles = load_labels(project / "labels")[:3]
+    result = cross_validate(articles, ModelSettings(story_copies=True))
+    assert result.data.samples == dataset(articles).samples  # the copies train, never test
+    assert result.probabilities.shape == (sum(len(a.labels) for a in articles), 4)
+    assert (result.probabilities.sum(axis=1) > 0.99).all()  # every original was held out once

@@ -53,6 +53,19 @@ class ModelSettings:
     marker_ratio: float = 3.0
     leftovers_on: str = "shape"
     story_layout: bool = False
+    story_copies: bool = True
+    """Also train on a copy of each article holding its story paragraphs only
+    (:func:`dataset`), so that a story with no page leftovers around it (a
+    one-paragraph report, a story's last paragraph) is not read as leftovers for
+    where it stands. Measured with 10-fold grouped CV on the 159 articles, each
+    model at its own CV threshold for ``content_recall`` 0.99, without -> with
+    the copies: CV macro-F1 0.860 -> 0.867; muc 0.634 -> 0.657; aeb body F1
+    0.790 -> 0.818 (recall 0.986 -> 0.982); wcxb 0.879 -> 0.893 (recall 0.966
+    -> 0.959)."""
+    content_recall: float = 0.99
+    """The share of the labelled content paragraphs (out of fold) that the drop
+    threshold chosen by ``triage train`` keeps. Our own articles are easier than
+    real pages: 0.98 here kept 0.975 of aeb's body words and 0.954 of wcxb's."""
     solver: str = "newton-cg"
     """The first pass's logistic-regression solver. newton-cg converges in about ten
     iterations at any size; lbfgs is 2x faster on 100,000 paragraphs and slower on the
@@ -130,10 +143,41 @@ class Dataset:
     samples: list[Context]
     labels: list[str]
     groups: list[str]
+    copies: list[bool] = field(default_factory=list)
+    """True for a sample of a story copy (:func:`dataset`); empty when there are none."""
+
+    def folds(self) -> np.ndarray:
+        """One number per sample, the same for an article and its story copy: what must not be split."""
+        names = {name: number for number, name in enumerate(dict.fromkeys(self.groups))}
+        return np.asarray([names[g] for g in self.groups])
+
+    def originals(self) -> Dataset:
+        """The samples of the articles themselves, without the story copies."""
+        if not any(self.copies):
+            return self
+        keep = [i for i, copy in enumerate(self.copies) if not copy]
+        return Dataset(
+            [self.samples[i] for i in keep], [self.labels[i] for i in keep], [self.groups[i] for i in keep]
+        )
 
 
-def dataset(articles: list[LabelledArticle]) -> Dataset:
-    """Turn labelled articles into samples; unlabelled paragraphs still give context."""
+def _story(article: LabelledArticle) -> list[int]:
+    """Indices of the story paragraphs of an article that has two or more and page leftovers too."""
+    story = [i for i in sorted(article.labels) if article.labels[i] != "boilerplate"]
+    if len(story) < 2 or len(story) == len(article.paragraphs):
+        return []
+    return story
+
+
+def dataset(articles: list[LabelledArticle], *, story_copies: bool = False) -> Dataset:
+    """Turn labelled articles into samples; unlabelled paragraphs still give context.
+
+    With ``story_copies``, the samples of each article's story copy follow those
+    of every article: its story paragraphs alone, in order, with the same
+    labels and group (an article with fewer than two story paragraphs, or with
+    nothing but story, has none). A copy's paragraphs see only each other, so
+    the model also learns from stories with nothing around them.
+    """
     samples, labels, groups = [], [], []
     for number, article in enumerate(articles):
         for sample in contexts(article.texts, number):
@@ -141,7 +185,16 @@ def dataset(articles: list[LabelledArticle]) -> Dataset:
                 samples.append(sample)
                 labels.append(article.labels[sample.index])
                 groups.append(article.name)
-    return Dataset(samples, labels, groups)
+    copies = [False] * len(samples)
+    if story_copies:
+        for number, article in enumerate(articles, start=len(articles)):
+            story = _story(article)
+            for sample, index in zip(contexts([article.texts[i] for i in story], number), story):
+                samples.append(sample)
+                labels.append(article.labels[index])
+                groups.append(article.name)
+                copies.append(True)
+    return Dataset(samples, labels, groups, copies if story_copies else [])
 
 
 def _check_trainable(data: Dataset) -> None:
@@ -210,7 +263,7 @@ class CrossValidation:
             n_articles=len(articles & set(self.data.groups)),
         )
 
-    def boilerplate_threshold(self, *, content_recall: float = 0.98) -> float:
+    def boilerplate_threshold(self, *, content_recall: float = 0.99) -> float:
         """The drop threshold these out-of-fold scores call for (:func:`choose_boilerplate_threshold`)."""
         return choose_boilerplate_threshold(
             self.probabilities[:, LABELS.index("boilerplate")],
@@ -219,16 +272,16 @@ class CrossValidation:
         )
 
 
-def _fold_probabilities(samples, y, train_idx, test_idx, settings) -> np.ndarray:
+def _fold_probabilities(data: Dataset, train_idx, test_idx, settings) -> np.ndarray:
     """Fit on one fold's training articles; probabilities of its held-out paragraphs."""
     out = np.zeros((len(test_idx), len(LABELS)))
-    train_labels = y[train_idx]
+    train_labels = np.asarray(data.labels)[train_idx]
     if len(set(train_labels)) < 2:
         out[:, LABELS.index(train_labels[0])] = 1.0
         return out
     pipeline = build_pipeline(settings)
-    pipeline.fit([samples[i] for i in train_idx], train_labels)
-    return proba_in(LABELS, pipeline, [samples[i] for i in test_idx])
+    _fit_pipeline(pipeline, data, rows=train_idx)
+    return proba_in(LABELS, pipeline, [data.samples[i] for i in test_idx])
 
 
 def cross_validate(
@@ -257,8 +310,10 @@ def cross_validate(
     LabelError
         Fewer than two labelled articles, or fewer than two labels.
     """
-    data = dataset(articles)
-    _check_trainable(data)
+    settings = settings or ModelSettings()
+    everything = dataset(articles, story_copies=settings.story_copies)
+    _check_trainable(everything)
+    data = everything.originals()
     n_groups = len(set(data.groups))
     if n_groups < 2:
         raise LabelError("cross-validation needs at least two labelled articles")
@@ -266,9 +321,14 @@ def cross_validate(
     from sklearn.model_selection import GroupKFold, LeaveOneGroupOut  # not needed to classify
 
     splitter = LeaveOneGroupOut() if folds is None else GroupKFold(n_splits=min(folds, n_groups))
-    splits = list(splitter.split(data.samples, y, data.groups))
+    # An article's story copy trains with it and is never tested: the originals come first.
+    original = ~np.asarray(everything.copies, dtype=bool) if everything.copies else np.ones(len(y), dtype=bool)
+    splits = [
+        (train_idx, test_idx[original[test_idx]])
+        for train_idx, test_idx in splitter.split(everything.samples, everything.labels, everything.groups)
+    ]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fold_probabilities)(data.samples, y, train_idx, test_idx, settings)
+        delayed(_fold_probabilities)(everything, train_idx, test_idx, settings)
         for train_idx, test_idx in splits
     )
     probabilities = np.zeros((len(y), len(LABELS)))
@@ -283,7 +343,7 @@ def cross_validate(
 
 
 def choose_boilerplate_threshold(
-    p_boilerplate: np.ndarray, is_boilerplate: np.ndarray, *, content_recall: float = 0.98
+    p_boilerplate: np.ndarray, is_boilerplate: np.ndarray, *, content_recall: float = 0.99
 ) -> float:
     """The lowest boilerplate probability to drop at that keeps ``content_recall`` of content.
 
@@ -566,8 +626,10 @@ class Model:
         return self.classify_paragraphs(split_paragraphs(text), min_score=min_score)
 
 
-def sample_weights(articles: list[LabelledArticle], article_weights: Sequence[float]) -> np.ndarray:
-    """Each labelled paragraph's weight, in :func:`dataset` order: its article's.
+def sample_weights(
+    articles: list[LabelledArticle], article_weights: Sequence[float], *, story_copies: bool = False
+) -> np.ndarray:
+    """Each labelled paragraph's weight, in :func:`dataset` order: its article's (its copy's too).
 
     Raises
     ------
@@ -578,15 +640,15 @@ def sample_weights(articles: list[LabelledArticle], article_weights: Sequence[fl
         raise ValueError(f"{len(article_weights)} article weights for {len(articles)} articles; expected one each")
     if any(not w > 0 for w in article_weights):
         raise ValueError(f"article weights must be positive; got {min(article_weights)}")
-    return np.asarray(
-        [
-            weight
-            for article, weight in zip(articles, article_weights)
-            for index in range(len(article.texts))
-            if index in article.labels
-        ],
-        dtype=float,
-    )
+    weights = [
+        weight
+        for article, weight in zip(articles, article_weights)
+        for index in range(len(article.texts))
+        if index in article.labels
+    ]
+    if story_copies:
+        weights += [weight for article, weight in zip(articles, article_weights) for _ in _story(article)]
+    return np.asarray(weights, dtype=float)
 
 
 def fit(
@@ -613,18 +675,30 @@ def fit(
     LabelError
         Fewer than two labels.
     """
-    data = dataset(articles)
+    settings = settings or ModelSettings()
+    data = dataset(articles, story_copies=settings.story_copies)
     _check_trainable(data)
     pipeline = build_pipeline(settings)
-    if article_weights is None:
-        pipeline.fit(data.samples, data.labels)
-        return pipeline
-    weights = sample_weights(articles, article_weights)
-    if isinstance(pipeline, Pipeline):
-        pipeline.fit(data.samples, data.labels, classifier__sample_weight=weights)
-    else:
-        pipeline.fit(data.samples, data.labels, sample_weight=weights)
+    _fit_pipeline(
+        pipeline,
+        data,
+        None if article_weights is None else sample_weights(articles, article_weights, story_copies=settings.story_copies),
+    )
     return pipeline
+
+
+def _fit_pipeline(pipeline, data: Dataset, weights: np.ndarray | None = None, rows=None) -> None:
+    """Fit ``pipeline`` on ``data`` (its ``rows`` only, if given), an article and its copy in one inner fold."""
+    rows = np.arange(len(data.samples)) if rows is None else np.asarray(rows)
+    samples, labels = [data.samples[i] for i in rows], np.asarray(data.labels)[rows]
+    keywords: dict[str, Any] = {}
+    if isinstance(pipeline, NeighbourPass):
+        keywords["groups"] = data.folds()[rows]
+        if weights is not None:
+            keywords["sample_weight"] = weights[rows]
+    elif weights is not None:
+        keywords["classifier__sample_weight"] = weights[rows]
+    pipeline.fit(samples, labels, **keywords)
 
 
 def label_counts(articles: list[LabelledArticle]) -> dict[str, int]:

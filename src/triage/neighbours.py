@@ -26,8 +26,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from triage.features.context import _words
-from triage.features.layout import _END_PUNCT
+from functools import lru_cache
+
+from triage.features.context import _is_wide, _words
+from triage.features.layout import _END_PUNCT, _STOP
 
 WINDOWS = (2, 5)
 """Half-widths of the windows whose mean probabilities are features."""
@@ -47,6 +49,43 @@ def _headline_shaped(words: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 def _sentence_shaped(words: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return ((words >= 12) & (ends == 1)).astype(float)
+
+
+@lru_cache(maxsize=1 << 16)
+def _content_words(text: str) -> frozenset[str]:
+    """The words of ``text`` that carry its subject: lower-cased, three letters or more, no stop word.
+
+    A script written without spaces gives its character pairs instead.
+    """
+    words = {w for w in map(str.lower, _words(text)) if len(w) >= 3 and w not in _STOP and not w.isdigit()}
+    if not text.isascii() and any(map(_is_wide, text)):
+        wide = "".join(ch if _is_wide(ch) else " " for ch in text).split()
+        words |= {run[i : i + 2] for run in wide for i in range(len(run) - 1)}
+    return frozenset(words)
+
+
+def coherence(texts: list[str], content: np.ndarray) -> np.ndarray:
+    """How much of each paragraph's subject the rest of its article's likely content shares.
+
+    Returns two columns per paragraph: the mean, over its subject words
+    (:func:`_content_words`), of how far the other paragraphs that use the word
+    are likely content (each word counts at most 1), and the share of its
+    words used by likely content at least twice elsewhere. A story's
+    paragraphs share its names and nouns; a related-story teaser, an
+    advertisement or another story's headline on the same page shares few,
+    whatever the subject of either.
+    """
+    sets = [_content_words(t) for t in texts]
+    weight: dict[str, float] = {}
+    for words, c in zip(sets, content):
+        for w in words:
+            weight[w] = weight.get(w, 0.0) + c
+    out = np.zeros((len(texts), 2))
+    for i, (words, c) in enumerate(zip(sets, content)):
+        if words:
+            elsewhere = np.fromiter((weight[w] - c for w in words), dtype=float, count=len(words))
+            out[i] = np.minimum(elsewhere, 1.0).mean(), (elsewhere >= 1.5).mean()
+    return out
 
 
 def _articles(X) -> list[np.ndarray]:
@@ -117,7 +156,7 @@ def neighbour_features(X, probabilities: np.ndarray, content: np.ndarray) -> np.
         story (not boilerplate).
     """
     k = probabilities.shape[1]
-    width = 3 * k + k * len(WINDOWS) + 9 + 2 * len(SHAPE_WINDOWS)
+    width = 3 * k + k * len(WINDOWS) + 9 + 2 * len(SHAPE_WINDOWS) + 2
     out = np.zeros((len(X), width))
     for positions in _articles(X):
         p = probabilities[positions]
@@ -137,8 +176,9 @@ def neighbour_features(X, probabilities: np.ndarray, content: np.ndarray) -> np.
         ends = np.array([float(X[i].text.rstrip().endswith(_END_PUNCT)) for i in positions])
         shapes = np.column_stack([_headline_shaped(words, ends), _sentence_shaped(words, ends)])
         around = [_window_means(shapes, half) for half in SHAPE_WINDOWS]
+        shared = coherence([X[i].text for i in positions], content[positions])
         out[positions] = np.hstack(
-            [p, previous, following, *windows, *around]
+            [p, previous, following, *windows, *around, shared]
             + [
                 np.column_stack(
                     [
@@ -292,8 +332,12 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         self.first_ = Pipeline([*featuriser.steps, (name, final)])
         return out_of_fold
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit both passes; ``sample_weight`` (one per sample, or ``None``) weighs each pass's regression."""
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit both passes; ``sample_weight`` (one per sample, or ``None``) weighs each pass's regression.
+
+        ``groups`` (one per sample) says which samples an inner fold must keep
+        together; by default each article's (``Context.article``).
+        """
         X = list(X)
         y = np.asarray(y)
         if sample_weight is not None:
@@ -301,7 +345,9 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
             if sample_weight.shape != (len(X),):
                 raise ValueError(f"sample_weight has shape {sample_weight.shape}; expected ({len(X)},)")
         self.classes_ = np.unique(y)
-        groups = np.array([sample.article for sample in X])
+        groups = np.array([sample.article for sample in X]) if groups is None else np.asarray(groups)
+        if groups.shape != (len(X),):
+            raise ValueError(f"groups has shape {groups.shape}; expected ({len(X)},)")
         n_groups = len(set(groups.tolist()))
         self.second_ = None
         if n_groups >= 2 and len(self.classes_) >= 2:

@@ -49,10 +49,12 @@ from triage.model import Model
 
 FORMAT = "triage-model"
 FORMAT_VERSION = 3
-FEATURES_VERSION = 4
+FEATURES_VERSION = 5
 """The feature set a model was fitted on; bump it with any change to the features
 that a fitted pipeline cannot follow (2: the directed actor/action cues; 3: the
-public-mood cue). A model file without it was fitted on set 1."""
+public-mood cue; 4: upper-case articles put in sentence case; 5: lower-case ones
+too, and the neighbour pass's coherence columns). A model
+file without it was fitted on set 1."""
 PICKLE_VERSIONS = (1, 2)
 """Formats that held pickled objects (1: the pipeline itself; 2: its pickled bytes)."""
 DIGEST_KEY = "payload_sha256"
