@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from functools import lru_cache
 
-from triage.features.context import _is_wide, _words
+from triage.features.context import WIDE_RUN, _words
 from triage.features.layout import _END_PUNCT, _STOP
 
 WINDOWS = (2, 5)
@@ -58,9 +58,8 @@ def _content_words(text: str) -> frozenset[str]:
     A script written without spaces gives its character pairs instead.
     """
     words = {w for w in map(str.lower, _words(text)) if len(w) >= 3 and w not in _STOP and not w.isdigit()}
-    if not text.isascii() and any(map(_is_wide, text)):
-        wide = "".join(ch if _is_wide(ch) else " " for ch in text).split()
-        words |= {run[i : i + 2] for run in wide for i in range(len(run) - 1)}
+    if not text.isascii():
+        words |= {run[i : i + 2] for run in WIDE_RUN.findall(text) for i in range(len(run) - 1)}
     return frozenset(words)
 
 
@@ -83,8 +82,8 @@ def coherence(texts: list[str], content: np.ndarray) -> np.ndarray:
     out = np.zeros((len(texts), 2))
     for i, (words, c) in enumerate(zip(sets, content)):
         if words:
-            elsewhere = np.fromiter((weight[w] - c for w in words), dtype=float, count=len(words))
-            out[i] = np.minimum(elsewhere, 1.0).mean(), (elsewhere >= 1.5).mean()
+            elsewhere = [weight[w] - c for w in words]
+            out[i] = sum(min(e, 1.0) for e in elsewhere) / len(words), sum(e >= 1.5 for e in elsewhere) / len(words)
     return out
 
 

@@ -43,9 +43,15 @@ def text_of(sample: Context) -> str:
     return sample.text.lower()
 
 
-def _is_wide(ch: str) -> bool:
-    """True for a character of a script written without spaces (CJK, kana, Hangul, Thai)."""
-    return "\u0e00" <= ch <= "\u0e7f" or "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"
+WIDE_RUN = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
+"""A run of characters of scripts written without spaces (Thai, kana, CJK, Hangul)."""
+
+
+def _wide_count(text: str) -> int:
+    """How many characters of ``text`` belong to scripts written without spaces."""
+    if text.isascii():
+        return 0
+    return sum(map(len, WIDE_RUN.findall(text)))
 
 
 @lru_cache(maxsize=4096)

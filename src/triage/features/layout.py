@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from triage.features.context import _char_counts, _is_wide, _words
+from triage.features.context import _char_counts, _wide_count, _words
 
 _END_PUNCT = tuple('.!?"”’\')。！？」…')
 # Function words of the languages most often met on scraped pages besides English: a
@@ -40,7 +40,7 @@ def _shape(text: str) -> tuple[float, ...]:
     sees the same texts in every fold.
     """
     words = _words(text)
-    wide = 0 if text.isascii() else sum(map(_is_wide, text))
+    wide = _wide_count(text)
     # A script without spaces: count about two characters a word.
     n_words = len(words) + wide // 2
     letters, upper, digits = _char_counts(text)
