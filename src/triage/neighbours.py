@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from functools import lru_cache
 
-from triage.features.context import WIDE_RUN, _words
+from triage.features.context import WIDE_RUN, _words, source_article
 from triage.features.layout import _END_PUNCT, _STOP
 
 WINDOWS = (2, 5)
@@ -335,7 +335,8 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         """Fit both passes; ``sample_weight`` (one per sample, or ``None``) weighs each pass's regression.
 
         ``groups`` (one per sample) says which samples an inner fold must keep
-        together; by default each article's (``Context.article``).
+        together; by default each article's, with its story copy
+        (:func:`~triage.features.context.source_article`).
         """
         X = list(X)
         y = np.asarray(y)
@@ -344,7 +345,9 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
             if sample_weight.shape != (len(X),):
                 raise ValueError(f"sample_weight has shape {sample_weight.shape}; expected ({len(X)},)")
         self.classes_ = np.unique(y)
-        groups = np.array([sample.article for sample in X]) if groups is None else np.asarray(groups)
+        if groups is None:
+            groups = [source_article(sample.article) for sample in X]
+        groups = np.asarray(groups)
         if groups.shape != (len(X),):
             raise ValueError(f"groups has shape {groups.shape}; expected ({len(X)},)")
         n_groups = len(set(groups.tolist()))

@@ -16,7 +16,16 @@ class Context(NamedTuple):
     previous: str
     next: str
     article: int = 0
-    """Tells the articles of a batch apart, for features that look at the whole article."""
+    """Tells the articles of a batch apart, for features that look at the whole article.
+
+    A training article's story copy (:func:`triage.model.dataset`) is ``-1 - n``
+    for article ``n``: another article to the features, the same one to
+    :func:`source_article`."""
+
+
+def source_article(article: int) -> int:
+    """The article a sample's text comes from: its own, or the one a story copy was made of."""
+    return article if article >= 0 else -1 - article
 
 
 def contexts(texts: list[str], article: int = 0) -> list[Context]:

@@ -78,9 +78,15 @@ class LayoutFeatures(BaseEstimator, TransformerMixin):
     """Shape of the paragraph and of its neighbours.
 
     No feature says where the paragraph stands in the article: a story's last
-    paragraph, or a one-paragraph story, is as much content as its first. What
-    lies around the story is judged from the neighbours, here and in the
-    second pass (:mod:`triage.neighbours`). (Place features for short lines only
+    paragraph, or a one-paragraph story, is as much content as its first. A
+    paragraph with no paragraph before (or after) it takes its own shape for
+    the missing neighbour's, so an empty neighbour does not say "top of the
+    page" either (10-fold CV with the story copies, zeros -> own shape: muc
+    attack F1 0.619 -> 0.620, state_response 0.496 -> 0.513, boilerplate
+    0.780 -> 0.714 on 22 paragraphs; aeb body F1 0.818 -> 0.812, wcxb 0.893 ->
+    0.892; a lone "Police arrested two suspects ..." goes from social_context to
+    state_response). What lies around the story is judged from the neighbours,
+    here and in the second pass (:mod:`triage.neighbours`). (Place features for short lines only
     were tried: muc 0.618 -> 0.600, aeb body F1 0.844 -> 0.838, seeds held out
     unchanged; left out.)
     """
@@ -89,7 +95,7 @@ class LayoutFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        rows = [_shape(sample.text) + _shape(sample.previous) + _shape(sample.next) for sample in X]
+        rows = [_shape(sample.text) + _shape(sample.previous or sample.text) + _shape(sample.next or sample.text) for sample in X]
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), 3 * len(SHAPE_NAMES))
 
     def get_feature_names_out(self, input_features=None):

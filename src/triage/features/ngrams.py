@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from triage.features.context import text_of
+from triage.features.context import source_article, text_of
 
 
 class _NgramTfidf(TransformerMixin, BaseEstimator):
@@ -84,7 +84,8 @@ class _NgramTfidf(TransformerMixin, BaseEstimator):
         """In how many distinct articles each column of ``counts`` occurs."""
         import scipy.sparse as sp
 
-        _, article = np.unique([sample.article for sample in X], return_inverse=True)
+        # An article's story copy is the same article.
+        _, article = np.unique([source_article(sample.article) for sample in X], return_inverse=True)
         membership = sp.csr_matrix(
             (np.ones(len(article)), (article, np.arange(len(article)))), shape=(article.max() + 1, len(article))
         )
