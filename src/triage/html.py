@@ -51,9 +51,6 @@ BLOCKS = frozenset(
     tbody tfoot thead tr ul br option legend label button center""".split()
 )
 _CELLS = frozenset({"td", "th"})
-# How far up a block's text is summed into the containers around it: a page nested
-# thousands of levels deep costs blocks x 64 steps, not blocks x depth.
-MAX_ANCESTORS = 64
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -504,21 +501,34 @@ def _lay_out(page: Page) -> None:
     prose = (units >= 10) & (density < 0.35)
     chars = np.array([len(b.text) for b in blocks], dtype=np.float64)
     total = max(chars.sum(), 1.0)
-    # Text and prose per element, summed up the tree (each block counts for its ancestors).
+    # Text and prose per element, summed up the tree (each block counts for its ancestors):
+    # each block's at its own element, then every element's passed to its parent,
+    # children first (reversed document order), one step per element.
     subtree: dict[Any, list[float]] = {}
     containers = []
     for i, block in enumerate(blocks):
         parent = block.element.getparent()
-        container = parent if parent is not None and block.tag in _CONTAINED else block.element
-        containers.append(container)
-        element, level = block.element, 0
-        while element is not None and level <= MAX_ANCESTORS:
-            entry = subtree.setdefault(element, [0.0, 0.0, 0, 0.0])
-            entry[0] += chars[i]
-            entry[1] += chars[i] if prose[i] else 0.0
-            entry[2] += 1
-            entry[3] += block.link_chars
-            element, level = element.getparent(), level + 1
+        containers.append(parent if parent is not None and block.tag in _CONTAINED else block.element)
+        entry = subtree.get(block.element)
+        if entry is None:
+            entry = subtree[block.element] = [0.0, 0.0, 0, 0.0]
+        entry[0] += chars[i]
+        entry[1] += chars[i] if prose[i] else 0.0
+        entry[2] += 1
+        entry[3] += block.link_chars
+    for element in reversed(list(blocks[0].element.getroottree().getroot().iter())):
+        entry = subtree.get(element)
+        parent = element.getparent() if entry is not None else None
+        if parent is None:
+            continue
+        above = subtree.get(parent)
+        if above is None:
+            subtree[parent] = entry.copy()
+        else:
+            above[0] += entry[0]
+            above[1] += entry[1]
+            above[2] += entry[2]
+            above[3] += entry[3]
     # The main text: the element whose own children's prose is largest (a readability-style
     # score: a block's prose counts fully for its container and half for the one above it).
     score: dict[Any, float] = {}
