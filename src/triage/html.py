@@ -208,14 +208,19 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
     n_articles = sum(1 for _ in top.iter("article"))
 
     known: dict[Any, frozenset[str]] = {}
+    by_names: dict[tuple[str | None, str | None], frozenset[str]] = {(None, None): frozenset()}
 
     def own_hints(element) -> frozenset[str]:
         found = known.get(element)
         if found is None:
-            names = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-            found = known[element] = frozenset(
-                hint for hint, pattern in NAME_HINTS.items() if names.strip() and pattern.search(names)
-            )
+            key = (element.get("class"), element.get("id"))
+            found = by_names.get(key)  # the elements of a page share a few class names
+            if found is None:
+                names = f"{key[0] or ''} {key[1] or ''}".lower()
+                found = by_names[key] = frozenset(
+                    hint for hint, pattern in NAME_HINTS.items() if names.strip() and pattern.search(names)
+                )
+            known[element] = found
         return found
 
     chains: dict[Any, tuple[frozenset[str], frozenset[str], int]] = {None: (frozenset(), frozenset(), 0)}
