@@ -232,7 +232,7 @@ def test_second_pass_final_fit_starts_from_the_folds_and_matches_a_cold_fit(proj
     model = fit(articles, ModelSettings(neighbours=True))
     final = model.first_.named_steps["classifier"]
     assert final.get_params()["warm_start"] is False  # a later refit starts cold
-    data = dataset(articles, story_copies=True)  # what fit trained on
+    data = dataset(articles, story_copies=ModelSettings().story_copies)  # what fit trained on
     features = model.first_[:-1].transform(data.samples)
     cold = clone(final).fit(features, data.labels)
     # The same optimum up to the solver's tolerance: the same labels, close scores.
@@ -244,7 +244,7 @@ def test_story_copies_hold_each_story_alone_in_the_same_group(project):
     from triage.model import ModelSettings, fit
 
     articles = load_labels(project / "labels")
-    plain, data = dataset(articles), dataset(articles, story_copies=True)
+    plain, data = dataset(articles), dataset(articles, story_copies=100)
     assert data.samples[: len(plain.samples)] == plain.samples  # the articles themselves come first
     assert not any(data.copies[: len(plain.samples)]) and all(data.copies[len(plain.samples) :])
     assert data.originals().samples == plain.samples
@@ -264,14 +264,35 @@ def test_story_copies_hold_each_story_alone_in_the_same_group(project):
     folds = data.folds()
     for name in set(data.groups):
         assert len({f for f, g in zip(folds, data.groups) if g == name}) == 1
-    assert fit(articles, ModelSettings(story_copies=False)).classes_.tolist() == sorted(set(plain.labels))
+    assert fit(articles, ModelSettings(story_copies=0)).classes_.tolist() == sorted(set(plain.labels))
 
 
 def test_cross_validation_with_story_copies_tests_each_article_once(project):
     from triage.model import ModelSettings
 
     articles = load_labels(project / "labels")[:3]
-    result = cross_validate(articles, ModelSettings(story_copies=True))
+    result = cross_validate(articles, ModelSettings(story_copies=100))
     assert result.data.samples == dataset(articles).samples  # the copies train, never test
     assert result.probabilities.shape == (sum(len(a.labels) for a in articles), 4)
     assert (result.probabilities.sum(axis=1) > 0.99).all()  # every original was held out once
+
+
+def test_story_copies_stop_at_the_limit_spread_over_the_articles(project):
+    from triage.model import sample_weights
+
+    articles = load_labels(project / "labels")
+    copied = lambda limit: sorted({s.article for s, c in zip(*_samples_and_copies(articles, limit)) if c})
+    every = copied(100)
+    assert len(every) >= 3 and copied(0) == []
+    two = copied(2)
+    assert len(two) == 2 and set(two) <= set(every) and two == [every[0], every[-1]]  # the first and the last
+    weights = sample_weights(articles, [float(n + 1) for n in range(len(articles))], story_copies=2)
+    data = dataset(articles, story_copies=2)
+    assert len(weights) == len(data.samples)
+    # Each copy's paragraphs weigh what its article's do.
+    assert all(w == -s.article for w, s, c in zip(weights, data.samples, data.copies) if c)
+
+
+def _samples_and_copies(articles, limit):
+    data = dataset(articles, story_copies=limit)
+    return data.samples, data.copies or [False] * len(data.samples)
