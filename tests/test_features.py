@@ -204,3 +204,16 @@ def test_min_articles_drops_ngrams_that_only_one_article_uses():
     assert "teacher" in WordNgrams(ngram_range=(1, 1), min_df=1).fit(first + second).vocabulary_
     chars = CharNgrams(ngram_range=(3, 3), min_df=1, min_articles=2).fit(first + second)
     assert " te" not in chars.vocabulary_ and "sho" in chars.vocabulary_
+
+
+def test_a_story_copy_does_not_count_twice_for_min_df_or_idf():
+    texts = ["gunmen stormed the depot", "police sealed the road", "share this story"]
+    article = contexts(texts, article=0)
+    copy = contexts(texts[:2], article=-1)  # its story copy repeats two paragraphs word for word
+    other = contexts(["police arrested two men", "read more"], article=1)
+    for vectoriser in (WordNgrams(ngram_range=(1, 1), min_df=2), CharNgrams(ngram_range=(3, 3), min_df=2)):
+        alone = vectoriser.fit(article + other)
+        both = type(vectoriser)(**vectoriser.get_params()).fit(article + other + copy)
+        assert both.vocabulary_ == alone.vocabulary_  # "gunmen" is in one paragraph, not two
+        assert np.array_equal(both.tfidf_.idf_, alone.tfidf_.idf_)
+    assert "police" in WordNgrams(ngram_range=(1, 1), min_df=2).fit(article + other + copy).vocabulary_

@@ -252,3 +252,16 @@ def test_control_characters_after_a_dropped_script_are_not_a_crash():
     page = read_page(b"<p>Gunmen attacked a bank.<script>x()</script>\x1f\x07 Police came.</p>")
     assert [block.text for block in page.blocks] == ["Gunmen attacked a bank. Police came."]
     assert read_page(b"<p><script></script>\x1f").blocks == []
+
+
+def test_a_headline_of_punctuation_marks_no_block_as_the_headline():
+    from triage.html import STRUCTURE_FEATURES, read_page
+
+    column = STRUCTURE_FEATURES.index("is_headline")
+    page = read_page(b'<html><head><meta property="og:title" content="***"></head>'
+                     b"<body><p>|</p><p>Gunmen attacked the depot on Monday.</p></body></html>")
+    assert [b.text for b in page.blocks] == ["|", "Gunmen attacked the depot on Monday."]
+    assert not page.layout[:, column].any()
+    titled = read_page(b'<html><head><meta property="og:title" content="Depot attacked"></head>'
+                       b"<body><h1>Depot attacked</h1><p>Gunmen attacked the depot on Monday.</p></body></html>")
+    assert titled.layout[:, column].tolist() == [1.0, 0.0]

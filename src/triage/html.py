@@ -586,8 +586,8 @@ def _lay_out(page: Page) -> None:
         X[:, index["page_has_ld_body"]] = 1.0
         X[:, index["in_ld_body"]] = found
         X[:, index["outside_ld_body"]] = 1.0 - found
-    if page.headline:
-        headline = _fold(page.headline)
+    headline = _fold(page.headline) if page.headline else ""
+    if headline:  # a headline of punctuation only folds to "", as do blocks like "|"
         X[:, index["is_headline"]] = [_fold(b.text) == headline for b in blocks]
     X[:, index["many_articles"]] = float(page.n_articles >= 3)
     numbers: dict[Any, int] = {}

@@ -65,9 +65,13 @@ class _NgramTfidf(TransformerMixin, BaseEstimator):
         seen: dict[str, int] = {}  # every n-gram, with a provisional column
         rows = list(self._fit_rows(texts, seen))
         counts = self._matrix(rows, len(seen))
-        document_frequency = np.bincount(counts.indices, minlength=len(seen))
+        # A story copy (article < 0) repeats its article's paragraphs: they count once,
+        # for min_df and for the IDF weights alike.
+        own = np.asarray([sample.article >= 0 for sample in X], dtype=bool)
+        originals = counts[own] if not own.all() else counts
+        document_frequency = np.bincount(originals.indices, minlength=len(seen))
         # As scikit-learn: an int is a number of paragraphs, a float a share of them.
-        least = self.min_df if isinstance(self.min_df, numbers.Integral) else self.min_df * len(texts)
+        least = self.min_df if isinstance(self.min_df, numbers.Integral) else self.min_df * originals.shape[0]
         keep = document_frequency >= least
         if getattr(self, "min_articles", 1) > 1:
             keep &= self._article_frequency(X, counts) >= self.min_articles
@@ -75,8 +79,9 @@ class _NgramTfidf(TransformerMixin, BaseEstimator):
         if not terms:
             raise ValueError(f"no n-gram occurs in {least} paragraphs; give more text")
         self.vocabulary_ = {g: i for i, g in enumerate(terms)}
-        counts = counts[:, np.asarray([seen[g] for g in terms], dtype=np.int64)]
-        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts)
+        columns = np.asarray([seen[g] for g in terms], dtype=np.int64)
+        counts = counts[:, columns]
+        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(originals[:, columns])
         return self.tfidf_.transform(counts)
 
     @staticmethod
