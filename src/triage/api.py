@@ -63,7 +63,7 @@ def train(
     if evaluate and sum(1 for a in articles if a.labels) >= 2:
         result = cross_validate(articles, settings, progress=progress)
         evaluation = result.evaluation
-        threshold = result.boilerplate_threshold(content_recall=settings.content_recall)
+        threshold = result.boilerplate_threshold()
     pipeline = fit(articles, settings)
     metadata = {
         "labels": [str(c) for c in pipeline.classes_],

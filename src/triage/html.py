@@ -207,20 +207,17 @@ def read_page(raw: bytes | str, *, source: str = "<html>", keep_labels: bool = F
     top = body if body is not None else root
     n_articles = sum(1 for _ in top.iter("article"))
 
-    known: dict[Any, frozenset[str]] = {}
-    by_names: dict[tuple[str | None, str | None], frozenset[str]] = {(None, None): frozenset()}
+    # The elements of a page share a few class names: each pair is matched once.
+    known: dict[tuple[str | None, str | None], frozenset[str]] = {(None, None): frozenset()}
 
     def own_hints(element) -> frozenset[str]:
-        found = known.get(element)
+        key = (element.get("class"), element.get("id"))
+        found = known.get(key)
         if found is None:
-            key = (element.get("class"), element.get("id"))
-            found = by_names.get(key)  # the elements of a page share a few class names
-            if found is None:
-                names = f"{key[0] or ''} {key[1] or ''}".lower()
-                found = by_names[key] = frozenset(
-                    hint for hint, pattern in NAME_HINTS.items() if names.strip() and pattern.search(names)
-                )
-            known[element] = found
+            names = f"{key[0] or ''} {key[1] or ''}".lower()
+            found = known[key] = frozenset(
+                hint for hint, pattern in NAME_HINTS.items() if names.strip() and pattern.search(names)
+            )
         return found
 
     chains: dict[Any, tuple[frozenset[str], frozenset[str], int]] = {None: (frozenset(), frozenset(), 0)}
@@ -514,9 +511,7 @@ def _lay_out(page: Page) -> None:
     for i, block in enumerate(blocks):
         parent = block.element.getparent()
         containers.append(parent if parent is not None and block.tag in _CONTAINED else block.element)
-        entry = subtree.get(block.element)
-        if entry is None:
-            entry = subtree[block.element] = [0.0, 0.0, 0, 0.0]
+        entry = subtree.setdefault(block.element, [0.0, 0.0, 0, 0.0])
         entry[0] += chars[i]
         entry[1] += chars[i] if prose[i] else 0.0
         entry[2] += 1
@@ -551,12 +546,11 @@ def _lay_out(page: Page) -> None:
             inside[i] = block.element in within
     positions = np.flatnonzero(inside)
     first, last = (positions[0], positions[-1]) if len(positions) else (n, -1)
-    column = _INDEX.__getitem__
     ones_rows, ones_cols = [], []
     for i, block in enumerate(blocks):
         names = [f"tag={block.tag}", *(f"in={tag}" for tag in block.ancestors), *(f"under={h}" for h in block.hints)]
         ones_rows += [i] * len(names)
-        ones_cols += map(column, names)
+        ones_cols += map(index.__getitem__, names)
     X[ones_rows, ones_cols] = 1.0
     X[:, index["link_density"]] = density
     X[:, index["all_link"]] = density >= 0.9

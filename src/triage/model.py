@@ -57,9 +57,9 @@ class ModelSettings:
     """Also train on a copy of each article holding its story paragraphs only
     (:func:`dataset`), for at most this many articles (0: none; past it, a
     spread of them: 400 copies are enough to show stories with nothing around
-    them, and copying all of 5,000 articles made training 1.5x slower), so that a story with no page leftovers around it (a
-    one-paragraph report, a story's last paragraph) is not read as leftovers for
-    where it stands. Measured with 10-fold grouped CV on the 159 articles, each
+    them, and copying all of 5,000 articles made training 1.5x slower), so that
+    a story with no page leftovers around it (a one-paragraph report, a story's
+    last paragraph) is not read as leftovers for where it stands. Measured with 10-fold grouped CV on the 159 articles, each
     model at its own CV threshold for ``content_recall`` 0.99, without -> with
     the copies: CV macro-F1 0.860 -> 0.867; muc 0.634 -> 0.657; aeb body F1
     0.790 -> 0.818 (recall 0.986 -> 0.982); wcxb 0.879 -> 0.893 (recall 0.966
@@ -150,11 +150,6 @@ class Dataset:
     groups: list[str]
     copies: list[bool] = field(default_factory=list)
     """True for a sample of a story copy (:func:`dataset`); empty when there are none."""
-
-    def folds(self) -> np.ndarray:
-        """One number per sample, the same for an article and its story copy: what must not be split."""
-        names = {name: number for number, name in enumerate(dict.fromkeys(self.groups))}
-        return np.asarray([names[g] for g in self.groups])
 
     def originals(self) -> Dataset:
         """The samples of the articles themselves, without the story copies."""
@@ -267,6 +262,8 @@ class CrossValidation:
     predicted: list[str]
     probabilities: np.ndarray
     """One row per labelled paragraph, one column per label in ``LABELS`` order."""
+    content_recall: float = field(default_factory=lambda: ModelSettings().content_recall)
+    """The settings' ``content_recall``: what :meth:`boilerplate_threshold` keeps by default."""
 
     def on(self, articles: set[str]) -> Evaluation:
         """The out-of-fold figures of the paragraphs of ``articles`` (names) only, e.g. the seeds."""
@@ -278,12 +275,15 @@ class CrossValidation:
             n_articles=len(articles & set(self.data.groups)),
         )
 
-    def boilerplate_threshold(self, *, content_recall: float = 0.99) -> float:
-        """The drop threshold these out-of-fold scores call for (:func:`choose_boilerplate_threshold`)."""
+    def boilerplate_threshold(self, *, content_recall: float | None = None) -> float:
+        """The drop threshold these out-of-fold scores call for (:func:`choose_boilerplate_threshold`).
+
+        ``content_recall`` defaults to the cross-validated settings'.
+        """
         return choose_boilerplate_threshold(
             self.probabilities[:, LABELS.index("boilerplate")],
             np.asarray(self.data.labels) == "boilerplate",
-            content_recall=content_recall,
+            content_recall=self.content_recall if content_recall is None else content_recall,
         )
 
 
@@ -354,7 +354,7 @@ def cross_validate(
     predicted = [LABELS[i] for i in probabilities.argmax(axis=1)]
     labels = [lab for lab in LABELS if lab in set(data.labels) | set(predicted)]
     evaluation = score(data.labels, predicted, labels=labels, n_articles=n_groups)
-    return CrossValidation(evaluation, data, predicted, probabilities)
+    return CrossValidation(evaluation, data, predicted, probabilities, settings.content_recall)
 
 
 def choose_boilerplate_threshold(
@@ -703,16 +703,17 @@ def fit(
 
 
 def _fit_pipeline(pipeline, data: Dataset, weights: np.ndarray | None = None, rows=None) -> None:
-    """Fit ``pipeline`` on ``data`` (its ``rows`` only, if given), an article and its copy in one inner fold."""
+    """Fit ``pipeline`` on ``data`` (its ``rows`` only, if given), with ``weights`` if given.
+
+    The second pass's inner folds keep a story copy with its article by itself
+    (:func:`~triage.features.context.source_article`).
+    """
     rows = np.arange(len(data.samples)) if rows is None else np.asarray(rows)
     samples, labels = [data.samples[i] for i in rows], np.asarray(data.labels)[rows]
     keywords: dict[str, Any] = {}
-    if isinstance(pipeline, NeighbourPass):
-        keywords["groups"] = data.folds()[rows]
-        if weights is not None:
-            keywords["sample_weight"] = weights[rows]
-    elif weights is not None:
-        keywords["classifier__sample_weight"] = weights[rows]
+    if weights is not None:
+        name = "sample_weight" if isinstance(pipeline, NeighbourPass) else "classifier__sample_weight"
+        keywords[name] = weights[rows]
     pipeline.fit(samples, labels, **keywords)
 
 

@@ -19,14 +19,14 @@ so it learns from probabilities as unsure as the ones it will see on new text.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-
-from functools import lru_cache
 
 from triage.features.context import WIDE_RUN, _words, source_article
 from triage.features.layout import _END_PUNCT, _STOP
@@ -331,11 +331,10 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
         self.first_ = Pipeline([*featuriser.steps, (name, final)])
         return out_of_fold
 
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None):
         """Fit both passes; ``sample_weight`` (one per sample, or ``None``) weighs each pass's regression.
 
-        ``groups`` (one per sample) says which samples an inner fold must keep
-        together; by default each article's, with its story copy
+        An inner fold holds whole articles, each with its story copy
         (:func:`~triage.features.context.source_article`).
         """
         X = list(X)
@@ -345,11 +344,7 @@ class NeighbourPass(ClassifierMixin, BaseEstimator):
             if sample_weight.shape != (len(X),):
                 raise ValueError(f"sample_weight has shape {sample_weight.shape}; expected ({len(X)},)")
         self.classes_ = np.unique(y)
-        if groups is None:
-            groups = [source_article(sample.article) for sample in X]
-        groups = np.asarray(groups)
-        if groups.shape != (len(X),):
-            raise ValueError(f"groups has shape {groups.shape}; expected ({len(X)},)")
+        groups = np.array([source_article(sample.article) for sample in X])
         n_groups = len(set(groups.tolist()))
         self.second_ = None
         if n_groups >= 2 and len(self.classes_) >= 2:

@@ -193,9 +193,7 @@ def evaluate_labels(
         if len(seeds) >= 2:
             alone = cross_validate([a for a in articles if a.name in seeds], settings, n_jobs=n_jobs)
             out["seeds_alone"] = alone.evaluation.as_dict()
-    out["boilerplate_threshold"] = result.boilerplate_threshold(
-        content_recall=(settings or ModelSettings()).content_recall
-    )
+    out["boilerplate_threshold"] = result.boilerplate_threshold()
     out["calibration"] = calibration(result.probabilities, truth)
     out["baselines"] = {
         name: score(

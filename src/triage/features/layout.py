@@ -86,16 +86,19 @@ class LayoutFeatures(BaseEstimator, TransformerMixin):
     0.780 -> 0.714 on 22 paragraphs; aeb body F1 0.818 -> 0.812, wcxb 0.893 ->
     0.892; a lone "Police arrested two suspects ..." goes from social_context to
     state_response). What lies around the story is judged from the neighbours,
-    here and in the second pass (:mod:`triage.neighbours`). (Place features for short lines only
-    were tried: muc 0.618 -> 0.600, aeb body F1 0.844 -> 0.838, seeds held out
-    unchanged; left out.)
+    here and in the second pass (:mod:`triage.neighbours`). (Place features for
+    short lines only were tried: muc 0.618 -> 0.600, aeb body F1 0.844 -> 0.838,
+    seeds held out unchanged; left out.)
     """
 
     def fit(self, X, y=None):
         return self
 
     def transform(self, X):
-        rows = [_shape(sample.text) + _shape(sample.previous or sample.text) + _shape(sample.next or sample.text) for sample in X]
+        rows = [
+            _shape(sample.text) + _shape(sample.previous or sample.text) + _shape(sample.next or sample.text)
+            for sample in X
+        ]
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), 3 * len(SHAPE_NAMES))
 
     def get_feature_names_out(self, input_features=None):
