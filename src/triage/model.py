@@ -262,7 +262,7 @@ class CrossValidation:
     predicted: list[str]
     probabilities: np.ndarray
     """One row per labelled paragraph, one column per label in ``LABELS`` order."""
-    content_recall: float = field(default_factory=lambda: ModelSettings().content_recall)
+    content_recall: float = ModelSettings.content_recall
     """The settings' ``content_recall``: what :meth:`boilerplate_threshold` keeps by default."""
 
     def on(self, articles: set[str]) -> Evaluation:
@@ -358,7 +358,7 @@ def cross_validate(
 
 
 def choose_boilerplate_threshold(
-    p_boilerplate: np.ndarray, is_boilerplate: np.ndarray, *, content_recall: float = 0.99
+    p_boilerplate: np.ndarray, is_boilerplate: np.ndarray, *, content_recall: float = ModelSettings.content_recall
 ) -> float:
     """The lowest boilerplate probability to drop at that keeps ``content_recall`` of content.
 
